@@ -9,7 +9,8 @@
  * A malformed row is counted and the first one kept as an example; it never
  * stops the parse.
  */
-import { NO_STATE, PROTOCOL_CSV_NAME, TCP_STATES, type Protocol } from '../model.js';
+import { NO_STATE, PROTOCOL_CSV_NAME, SESSION_CSV_HEADER, TCP_STATES, type Protocol } from '../model.js';
+import type { Interner } from '../table/interner.js';
 import { createSessionTableBuilder, type RowValues, type SessionTable } from '../table/session-table.js';
 import { parseExpiryBytes } from './expiry.js';
 
@@ -47,6 +48,8 @@ const DIGIT_0 = 0x30;
 const EXAMPLE_MAX = 200;
 const HEADER_PREFIX = Buffer.from('Protocol,');
 const STATE_BYTES = TCP_STATES.map((name) => Buffer.from(name));
+/** Column names, for the reasons given for rejected rows. */
+const COLUMNS = SESSION_CSV_HEADER.split(',');
 
 /** Thrown inside the row parser only; caught per row, so it never crosses a chunk. */
 class RowError {
@@ -77,58 +80,61 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
   };
   let pos = 0;
 
-  /** End of the field starting at `pos` (index of its comma or of the line end); moves `pos` past it. */
-  function nextField(bytes: Uint8Array, end: number, last: boolean, what: string): number {
-    const start = pos;
-    let i = start;
+  /**
+   * End of field number `column` (which starts at `pos`): the index of its comma, or of the line
+   * end for the last field. Moves `pos` past it.
+   */
+  function nextField(bytes: Uint8Array, end: number, column: number, last: boolean): number {
+    let i = pos;
     while (i < end && bytes[i] !== COMMA) i++;
-    if (last ? i !== end : i === end) throw new RowError(last ? 'too many fields' : `too few fields (no ${what})`);
+    if (last && i !== end) throw new RowError('too many fields');
+    if (!last && i === end) throw new RowError(`too few fields (no ${COLUMNS[column + 1]})`);
     pos = i + 1;
     return i;
   }
 
-  function port(bytes: Uint8Array, end: number, what: string): number {
+  function port(bytes: Uint8Array, end: number, column: number): number {
     const start = pos;
-    const stop = nextField(bytes, end, false, what);
-    if (stop === start || stop - start > 5) throw new RowError(`bad ${what}`);
+    const stop = nextField(bytes, end, column, false);
+    if (stop === start || stop - start > 5) throw new RowError(`bad ${COLUMNS[column]}`);
     let value = 0;
     for (let i = start; i < stop; i++) {
       const digit = bytes[i]! - DIGIT_0;
-      if (digit < 0 || digit > 9) throw new RowError(`bad ${what}`);
+      if (digit < 0 || digit > 9) throw new RowError(`bad ${COLUMNS[column]}`);
       value = value * 10 + digit;
     }
-    if (value > 65535) throw new RowError(`bad ${what}`);
+    if (value > 65535) throw new RowError(`bad ${COLUMNS[column]}`);
     return value;
   }
 
-  function address(bytes: Uint8Array, end: number, intern: (b: Uint8Array, s: number, e: number) => number, what: string): number {
+  function address(bytes: Uint8Array, end: number, column: number, intern: Interner['intern']): number {
     const start = pos;
-    const stop = nextField(bytes, end, false, what);
+    const stop = nextField(bytes, end, column, false);
     const id = intern(bytes, start, stop);
-    if (id < 0) throw new RowError(`bad ${what}`);
+    if (id < 0) throw new RowError(`bad ${COLUMNS[column]}`);
     return id;
   }
 
   function parseRow(bytes: Uint8Array, start: number, end: number): void {
     pos = start;
-    const protocolEnd = nextField(bytes, end, false, 'IPv6 Remote Address');
+    const protocolEnd = nextField(bytes, end, 0, false);
     if (!bytesEqual(bytes, start, protocolEnd, protocolName)) throw new RowError(`protocol is not ${protocolName}`);
-    row.ipv6Remote = address(bytes, end, builder.ipv6Remotes.intern, 'IPv6 Remote Address');
-    row.ipv6RemotePort = port(bytes, end, 'IPv6 Remote L4-ID');
-    row.ipv6Local = address(bytes, end, builder.ipv6Locals.intern, 'IPv6 Local Address');
-    row.ipv6LocalPort = port(bytes, end, 'IPv6 Local L4-ID');
-    row.ipv4Local = address(bytes, end, builder.ipv4Locals.intern, 'IPv4 Local Address');
-    row.ipv4LocalPort = port(bytes, end, 'IPv4 Local L4-ID');
-    row.ipv4Remote = address(bytes, end, builder.ipv4Remotes.intern, 'IPv4 Remote Address');
-    row.ipv4RemotePort = port(bytes, end, 'IPv4 Remote L4-ID');
+    row.ipv6Remote = address(bytes, end, 1, builder.ipv6Remotes.intern);
+    row.ipv6RemotePort = port(bytes, end, 2);
+    row.ipv6Local = address(bytes, end, 3, builder.ipv6Locals.intern);
+    row.ipv6LocalPort = port(bytes, end, 4);
+    row.ipv4Local = address(bytes, end, 5, builder.ipv4Locals.intern);
+    row.ipv4LocalPort = port(bytes, end, 6);
+    row.ipv4Remote = address(bytes, end, 7, builder.ipv4Remotes.intern);
+    row.ipv4RemotePort = port(bytes, end, 8);
     const expiryStart = pos;
-    const expiryEnd = nextField(bytes, end, !hasState, 'State');
+    const expiryEnd = nextField(bytes, end, 9, !hasState);
     row.expiresMs = parseExpiryBytes(bytes, expiryStart, expiryEnd);
-    if (row.expiresMs < 0) throw new RowError('bad Expires in');
+    if (row.expiresMs < 0) throw new RowError(`bad ${COLUMNS[9]}`);
     row.state = NO_STATE;
     if (hasState) {
       const stateStart = pos;
-      const stateEnd = nextField(bytes, end, true, 'State');
+      const stateEnd = nextField(bytes, end, 10, true);
       let code = -1;
       for (let s = 0; s < STATE_BYTES.length; s++) {
         if (bytesEqual(bytes, stateStart, stateEnd, STATE_BYTES[s]!)) {
