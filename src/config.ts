@@ -1,0 +1,165 @@
+/**
+ * Command-line flags, each also settable by an environment variable
+ * (JOOL_SESSION_EXPORTER_ + the flag name upper-cased, dots and dashes as
+ * underscores). A flag beats its variable. Flags are named like
+ * node_exporter's (`--web.listen-address`), so operators find them where they expect.
+ */
+import { parseArgs } from 'node:util';
+import { parseDuration } from './duration.js';
+import { instanceNameProblem, type Dialect } from './jool/commands.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+
+export interface Config {
+  readonly source: 'jool' | 'demo';
+  readonly joolPath: string;
+  readonly instances: readonly string[];
+  readonly dialect: Dialect | 'auto';
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly listen: { readonly host: string | undefined; readonly port: number };
+  readonly listenAddress: string;
+  readonly telemetryPath: string;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+}
+
+interface FlagSpec {
+  readonly name: string;
+  readonly default?: string;
+  readonly multiple?: boolean;
+  readonly help: string;
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'source', default: 'jool', help: 'Where sessions come from: "jool" (run the jool binary) or "demo" (a built-in simulated NAT64, no Jool needed).' },
+  { name: 'jool.path', default: 'jool', help: 'The jool client binary (Jool 3 or 4; its version should match the kernel module). Looked up in PATH unless it contains a slash.' },
+  { name: 'jool.instance', default: 'default', multiple: true, help: 'Jool instance to poll. Repeat the flag (or comma-separate the variable) for several. Jool 3 has one instance: "default".' },
+  { name: 'jool.dialect', default: 'auto', help: 'jool CLI generation: "auto" (ask `jool --version`), "3" or "4".' },
+  { name: 'jool.timeout', default: '30s', help: 'Longest a single jool call may run before it is killed and the poll counted as failed (reason="timeout").' },
+  { name: 'poll.interval', default: '15s', help: 'How often each instance is polled. Scrapes never trigger a poll; they read the last one.' },
+  { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
+  { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
+  { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
+  { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
+];
+
+export const ENV_PREFIX = 'JOOL_SESSION_EXPORTER_';
+export const envName = (flag: string) => ENV_PREFIX + flag.toUpperCase().replace(/[.-]/g, '_');
+
+export class ConfigError extends Error {}
+
+export function usage(): string {
+  const lines = [
+    'Usage: jool-session-exporter [flags]',
+    '',
+    'Prometheus exporter for the session tables of Jool (NAT64). Polls `jool session display`',
+    'on an interval and serves the result at /metrics and /sessions.csv.',
+    '',
+    'Flags:',
+    '  -h, --help     Show this help and exit.',
+    '      --version  Show the version and exit.',
+  ];
+  for (const flag of FLAGS) {
+    lines.push(`      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
+    lines.push(`          ${flag.help}`);
+    lines.push(`          Default: ${JSON.stringify(flag.default)}. Environment: ${envName(flag.name)}.`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export type ParsedCommandLine = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
+
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, { type: 'string' as const, multiple: flag.multiple ?? false }])),
+      },
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message.split('\n')[0]!);
+  }
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+
+  const get = (name: string): string => {
+    const value = values[name];
+    if (typeof value === 'string') return value;
+    return env[envName(name)] ?? FLAGS.find((flag) => flag.name === name)!.default!;
+  };
+  const getList = (name: string): string[] => {
+    const value = values[name];
+    if (Array.isArray(value)) return value.flatMap((v) => v.split(','));
+    const fromEnv = env[envName(name)];
+    return (fromEnv ?? FLAGS.find((flag) => flag.name === name)!.default!).split(',');
+  };
+  const duration = (name: string): number => {
+    let ms: number;
+    try {
+      ms = parseDuration(get(name));
+    } catch (error) {
+      throw new ConfigError(`--${name}: ${(error as Error).message}`);
+    }
+    if (ms <= 0) throw new ConfigError(`--${name} must be longer than 0s`);
+    return ms;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
+    const value = get(name);
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(`--${name}=${value}: must be one of ${allowed.join(', ')}`);
+    }
+    return value as T;
+  };
+
+  const instances = getList('jool.instance').map((name) => name.trim());
+  for (const name of instances) {
+    const problem = instanceNameProblem(name);
+    if (problem !== null) throw new ConfigError(`--jool.instance: ${problem}`);
+  }
+  const duplicate = instances.find((name, i) => instances.indexOf(name) !== i);
+  if (duplicate !== undefined) throw new ConfigError(`--jool.instance: "${duplicate}" is given twice`);
+
+  const dialect = oneOf('jool.dialect', ['auto', '3', '4']);
+  const telemetryPath = get('web.telemetry-path');
+  if (!telemetryPath.startsWith('/') || ['/', '/healthz', '/readyz', '/sessions.csv'].includes(telemetryPath)) {
+    throw new ConfigError(`--web.telemetry-path=${telemetryPath}: must start with "/" and not be / , /healthz, /readyz or /sessions.csv`);
+  }
+  const joolPath = get('jool.path');
+  if (joolPath === '') throw new ConfigError('--jool.path must not be empty');
+  const listenAddress = get('web.listen-address');
+
+  return {
+    kind: 'run',
+    config: {
+      source: oneOf('source', ['jool', 'demo']),
+      joolPath,
+      instances,
+      dialect: dialect === 'auto' ? 'auto' : (Number(dialect) as Dialect),
+      timeoutMs: duration('jool.timeout'),
+      pollIntervalMs: duration('poll.interval'),
+      listen: parseListenAddress(listenAddress),
+      listenAddress,
+      telemetryPath,
+      logLevel: oneOf('log.level', LOG_LEVELS),
+      logFormat: oneOf('log.format', ['logfmt', 'json']),
+    },
+  };
+}
+
+/** "[host]:port", Go style: ":9812", "127.0.0.1:9812", "[::1]:9812", "localhost:9812". */
+export function parseListenAddress(text: string): { host: string | undefined; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (match === null || port > 65535) {
+    throw new ConfigError(`--web.listen-address=${text}: expected [host]:port, e.g. ":9812", "127.0.0.1:9812" or "[::1]:9812"`);
+  }
+  const host = match[1] ?? match[2];
+  return { host: host === '' ? undefined : host, port };
+}

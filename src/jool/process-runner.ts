@@ -1,0 +1,95 @@
+/**
+ * Runs the real `jool` binary: never through a shell (instance names and paths
+ * reach it as separate argv entries), stdout streamed as it arrives, stderr
+ * kept (capped) for the log, and a hard timeout.
+ *
+ * The child runs in its own process group and the whole group is killed on
+ * timeout or abort: a wrapper (`ip netns exec`, a shell script) must not leave
+ * a grandchild holding the pipe open, or the call would never end.
+ */
+import { spawn } from 'node:child_process';
+import type { JoolCall, JoolExit, JoolRunner, RunOptions } from './runner.js';
+
+const STDERR_CAP_BYTES = 16 * 1024;
+
+export interface ProcessRunnerOptions {
+  /** Command to run: the jool binary, optionally after a prefix such as ['ip', 'netns', 'exec', 'NS']. */
+  readonly command: readonly string[];
+}
+
+export function createProcessRunner({ command }: ProcessRunnerOptions): JoolRunner {
+  const [file, ...prefixArgs] = command;
+  if (file === undefined || file === '') throw new Error('the jool command is empty');
+  return (args: readonly string[], options: RunOptions): JoolCall => runProcess(file, [...prefixArgs, ...args], options);
+}
+
+function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): JoolCall {
+  const child = spawn(file, argv, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // own process group, so that killGroup() reaches grandchildren
+    env: { ...process.env, LC_ALL: 'C' }, // jool's messages and number formats, unlocalised
+  });
+  let failure: JoolExit['failure'];
+  let message: string | undefined;
+  let stderr = '';
+  let stderrBytes = 0;
+
+  const killGroup = () => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL'); // the group is gone already; make sure the child is too
+    }
+  };
+
+  const timer = setTimeout(() => {
+    failure ??= 'timeout';
+    message ??= `no answer within ${timeoutMs} ms; killed`;
+    killGroup();
+  }, timeoutMs);
+
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderrBytes >= STDERR_CAP_BYTES) return;
+    stderrBytes += chunk.length;
+    stderr += chunk.toString('utf8', 0, Math.min(chunk.length, STDERR_CAP_BYTES));
+  });
+
+  const exit = new Promise<JoolExit>((resolve) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      // Only spawn errors land here with no 'close' guarantee for the failed process; 'close' still follows.
+      if (child.pid === undefined) {
+        failure = 'spawn';
+        message = `cannot run ${file}: ${error.code ?? error.message}`;
+      }
+    });
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(timer);
+      // A finished child may leave stragglers in its group (a wrapper's grandchild): end them too.
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* the group is already empty */
+        }
+      }
+      resolve({
+        exitCode: failure === 'spawn' ? null : exitCode,
+        signal,
+        stderr,
+        ...(failure !== undefined ? { failure } : {}),
+        ...(message !== undefined ? { message } : {}),
+      });
+    });
+  });
+
+  return {
+    stdout: child.stdout,
+    exit,
+    abort() {
+      failure ??= 'timeout';
+      message ??= 'aborted';
+      killGroup();
+    },
+  };
+}
