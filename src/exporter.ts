@@ -1,0 +1,89 @@
+/**
+ * Wires the exporter together: runner → poller → status store → metrics and
+ * HTTP. The only place that knows every part; main.ts only adds the process
+ * (flags, signals, exit codes).
+ */
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { JoolRunner } from './jool/runner.js';
+import { createProcessRunner } from './jool/process-runner.js';
+import { createDemoJool } from './source/demo-jool.js';
+import { createStatusStore, type StatusStore } from './poll/status.js';
+import { startPoller, type Poller } from './poll/poller.js';
+import { createMetricsRenderer } from './metrics/registry.js';
+import { SESSION_FAMILIES, collectSessionMetrics } from './metrics/session-collector.js';
+import { createApp } from './http/server.js';
+
+/** Our package.json's version: found by walking up, since this file runs from src/ (tests) and dist/src/. */
+function packageVersion(): string {
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'jool-session-exporter' && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // no package.json here: keep walking up
+    }
+  }
+  return 'unknown';
+}
+
+export const VERSION: string = packageVersion();
+
+export interface Exporter {
+  readonly server: Server;
+  readonly store: StatusStore;
+  readonly poller: Poller;
+  /** Where the server listens (the real port when 0 was asked for). */
+  readonly address: AddressInfo;
+  stop(): Promise<void>;
+}
+
+export function createRunner(config: Config): JoolRunner {
+  if (config.source === 'demo') return createDemoJool({ instances: config.instances });
+  return createProcessRunner({ command: [config.joolPath] });
+}
+
+export async function startExporter(config: Config, log: Logger, runner: JoolRunner = createRunner(config)): Promise<Exporter> {
+  const store = createStatusStore(config.instances);
+  const metrics = createMetricsRenderer({
+    status: () => store.current,
+    collectors: [{ descs: SESSION_FAMILIES, collect: collectSessionMetrics }],
+    version: VERSION,
+  });
+  const app = createApp({ store, metrics, telemetryPath: config.telemetryPath, log, version: VERSION });
+
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (error) => log.error('HTTP server error', { err: error.message }));
+  // A slow or stuck client must not keep sockets (and a streaming /sessions.csv) forever.
+  server.requestTimeout = 5 * 60_000;
+  server.headersTimeout = 60_000;
+
+  const poller = startPoller({
+    targets: config.instances.map((instance) => ({ instance, run: runner, dialect: config.dialect, timeoutMs: config.timeoutMs })),
+    intervalMs: config.pollIntervalMs,
+    store,
+    log,
+  });
+
+  return {
+    server,
+    store,
+    poller,
+    address: server.address() as AddressInfo,
+    async stop() {
+      await poller.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

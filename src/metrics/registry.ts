@@ -1,0 +1,95 @@
+/**
+ * Renders /metrics with prom-client: its default process and Node.js metrics,
+ * the build info, and our collectors' families as custom metrics that prom-client
+ * formats in the Prometheus text format or, when the scraper asks for it,
+ * OpenMetrics.
+ */
+import client, { Registry, type RegistryContentType } from 'prom-client';
+import type { ExporterStatus } from '../poll/status.js';
+import type { Family, MetricDesc } from './families.js';
+
+export interface Collector {
+  readonly descs: readonly MetricDesc[];
+  collect(status: ExporterStatus): Family[];
+}
+
+export interface MetricsRenderer {
+  /** Body and content type for a scrape with this Accept header. */
+  render(accept: string | undefined): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricsOptions {
+  readonly status: () => ExporterStatus;
+  readonly collectors: readonly Collector[];
+  readonly version: string;
+}
+
+export function createMetricsRenderer(options: MetricsOptions): MetricsRenderer {
+  // Families depend only on the status object, which is replaced (never mutated) by each poll:
+  // computing them once per status makes a scrape cost the same however many scrapers there are.
+  let cachedFor: ExporterStatus | undefined;
+  let cached = new Map<string, Family>();
+  const familiesOf = (status: ExporterStatus) => {
+    if (status !== cachedFor) {
+      cached = new Map(options.collectors.flatMap((c) => c.collect(status)).map((f) => [f.desc.name, f]));
+      cachedFor = status;
+    }
+    return cached;
+  };
+  // One status per scrape: every family of one /metrics answer comes from the same polls.
+  let scrapeStatus: ExporterStatus | undefined;
+
+  const makeRegistry = (contentType: RegistryContentType) => {
+    const registry = new Registry<RegistryContentType>();
+    registry.setContentType(contentType);
+    client.collectDefaultMetrics({ register: registry });
+    new client.Gauge({
+      name: 'jool_session_exporter_build_info',
+      help: 'Version of jool-session-exporter and of the Node.js running it. Always 1.',
+      labelNames: ['version', 'nodejs_version'],
+      registers: [registry],
+    }).set({ version: options.version, nodejs_version: process.version }, 1);
+    for (const collector of options.collectors) {
+      for (const d of collector.descs) registry.registerMetric(customMetric(d, () => familiesOf(scrapeStatus ?? options.status())));
+    }
+    return registry;
+  };
+  const text = makeRegistry(Registry.PROMETHEUS_CONTENT_TYPE);
+  const openMetrics = makeRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
+
+  return {
+    async render(accept) {
+      const registry = accept !== undefined && accept.includes('application/openmetrics-text') ? openMetrics : text;
+      scrapeStatus = options.status();
+      try {
+        return { contentType: registry.contentType, body: await registry.metrics() };
+      } finally {
+        scrapeStatus = undefined;
+      }
+    },
+  };
+}
+
+/**
+ * A prom-client metric whose values come from a collector. prom-client renames
+ * counters for OpenMetrics by assigning `name`, so `get()` reports `this.name`.
+ */
+function customMetric(d: MetricDesc, families: () => Map<string, Family>) {
+  const metric = {
+    name: d.name,
+    help: d.help,
+    type: d.type,
+    aggregator: 'sum',
+    async get(this: { name: string }) {
+      const family = families().get(d.name);
+      const values = (family?.samples ?? []).map((sample) => ({
+        labels: sample.labels,
+        value: sample.value,
+        ...(sample.suffix !== undefined ? { metricName: this.name + sample.suffix } : {}),
+      }));
+      return { name: this.name, help: d.help, type: d.type, aggregator: 'sum', values };
+    },
+    reset() {},
+  };
+  return metric as unknown as client.Metric;
+}

@@ -1,0 +1,54 @@
+/**
+ * One jool call that prints a session table: streamed into the parser chunk by
+ * chunk, judged by jool's exit status (real Jool prints the CSV header and
+ * *then* fails with exit 3 for a missing instance, so "it parsed" proves nothing).
+ */
+import type { Protocol } from '../model.js';
+import type { JoolRunner } from '../jool/runner.js';
+import { createSessionCsvParser, type ParseResult } from '../parse/session-csv.js';
+import type { FailureReason } from './status.js';
+
+export type CallFailure = { readonly ok: false; readonly reason: FailureReason; readonly message: string };
+export type TableRead = ({ readonly ok: true } & ParseResult) | (CallFailure & { readonly parsed?: ParseResult });
+
+export async function readSessionTable(
+  run: JoolRunner,
+  args: readonly string[],
+  protocol: Protocol,
+  timeoutMs: number,
+): Promise<TableRead> {
+  const call = run(args, { timeoutMs });
+  const parser = createSessionCsvParser(protocol);
+  try {
+    for await (const chunk of call.stdout) parser.push(chunk as Buffer);
+  } catch {
+    call.abort(); // a broken pipe: the exit status below says what happened
+  }
+  const exit = await call.exit;
+  const parsed = parser.finish();
+  const failure = judgeExit(exit, args);
+  if (failure !== null) return { ...failure, parsed };
+  if (parsed.table.length === 0 && parsed.rejected.count > 0) {
+    return {
+      ok: false,
+      reason: 'parse',
+      message: `no line of the output is a ${protocol} session row (${parsed.rejected.reason}: ${JSON.stringify(parsed.rejected.example)})`,
+      parsed,
+    };
+  }
+  return { ok: true, ...parsed };
+}
+
+/** Classifies how a jool call ended; null for success (exit status 0). */
+export function judgeExit(
+  exit: Awaited<ReturnType<JoolRunner>['exit']>,
+  args: readonly string[],
+): CallFailure | null {
+  const command = `jool ${args.join(' ')}`;
+  const stderr = exit.stderr.trim().replace(/\s*\n\s*/g, ' / ');
+  if (exit.failure === 'spawn') return { ok: false, reason: 'spawn', message: exit.message ?? `cannot run ${command}` };
+  if (exit.failure === 'timeout') return { ok: false, reason: 'timeout', message: `${command}: ${exit.message ?? 'timed out'}` };
+  if (exit.exitCode === 0) return null;
+  const how = exit.exitCode !== null ? `exit status ${exit.exitCode}` : `killed by ${exit.signal ?? 'a signal'}`;
+  return { ok: false, reason: 'exit', message: `${command}: ${how}${stderr ? `: ${stderr}` : ''}` };
+}
