@@ -749,11 +749,11 @@ describe('demo jool: streaming, scale and faults', () => {
 });
 
 // ---------------------------------------------------------------------------
-// Against the real thing, when the shared captures are available (CI has them).
+// Against the real thing: the Jool 4.1.9 captures in test/fixtures.
 
-const CAPTURES = fileURLToPath(new URL('../../shared/jool/captures-4.1.9/', import.meta.url));
+const CAPTURES = fileURLToPath(new URL('./fixtures/jool-4.1.9/', import.meta.url));
 
-describe.skipIf(!existsSync(CAPTURES))('demo jool against the real jool 4.1.9 captures', () => {
+describe('demo jool against the real jool 4.1.9 captures', () => {
   const capture = (name: string): string => readFileSync(CAPTURES + name, 'latin1');
 
   it('the shape regexes describe the real output', () => {
