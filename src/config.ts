@@ -6,14 +6,21 @@
  */
 import { parseArgs } from 'node:util';
 import { parseDuration } from './duration.js';
-import { instanceNameProblem, type Dialect } from './jool/commands.js';
+import type { Dialect } from './jool/commands.js';
+import { netnsNameProblem, parseInstanceSpec, type InstanceSpec } from './jool/instances.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 
 export interface Config {
   readonly source: 'jool' | 'demo';
   readonly joolPath: string;
-  readonly instances: readonly string[];
+  /** Instances given by name (`NAME` or `NAME@NETNS`). */
+  readonly instances: readonly InstanceSpec[];
+  /** `--jool.instance=*`: discover instances on every poll. */
+  readonly discover: boolean;
+  /** Named network namespaces where discovery looks for instances, besides the exporter's own. */
+  readonly netns: readonly string[];
   readonly dialect: Dialect | 'auto';
+  readonly clients: { readonly prefixLength: number; readonly top: number };
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
   readonly listen: { readonly host: string | undefined; readonly port: number };
@@ -25,6 +32,7 @@ export interface Config {
 
 interface FlagSpec {
   readonly name: string;
+  /** Absent: the flag is empty unless given. */
   readonly default?: string;
   readonly multiple?: boolean;
   readonly help: string;
@@ -33,10 +41,13 @@ interface FlagSpec {
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'source', default: 'jool', help: 'Where sessions come from: "jool" (run the jool binary) or "demo" (a built-in simulated NAT64, no Jool needed).' },
   { name: 'jool.path', default: 'jool', help: 'The jool client binary (Jool 3 or 4; its version should match the kernel module). Looked up in PATH unless it contains a slash.' },
-  { name: 'jool.instance', default: 'default', multiple: true, help: 'Jool instance to poll. Repeat the flag (or comma-separate the variable) for several. Jool 3 has one instance: "default".' },
+  { name: 'jool.instance', default: 'default', multiple: true, help: 'Jool instance to poll: NAME, or NAME@NETNS for an instance in another network namespace (polled through `ip netns exec NETNS jool`), or * for every instance, discovered on each poll. Repeat the flag (or comma-separate the variable) for several. Jool 3 has one instance: "default".' },
+  { name: 'jool.netns', multiple: true, help: 'Named network namespace (see `ip netns list`) where --jool.instance=* also looks for instances. Repeatable.' },
   { name: 'jool.dialect', default: 'auto', help: 'jool CLI generation: "auto" (ask `jool --version`), "3" or "4".' },
   { name: 'jool.timeout', default: '30s', help: 'Longest a single jool call may run before it is killed and the poll counted as failed (reason="timeout").' },
   { name: 'poll.interval', default: '15s', help: 'How often each instance is polled. Scrapes never trigger a poll; they read the last one.' },
+  { name: 'clients.prefix-length', default: '128', help: 'A subscriber is an IPv6 client address cut to this prefix length: 128 is one address; operators often use 56 or 64.' },
+  { name: 'clients.top', default: '10', help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.' },
   { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
@@ -47,6 +58,11 @@ export const ENV_PREFIX = 'JOOL_SESSION_EXPORTER_';
 export const envName = (flag: string) => ENV_PREFIX + flag.toUpperCase().replace(/[.-]/g, '_');
 
 export class ConfigError extends Error {}
+
+/** A value as echoed in an error: quoted when it holds anything that would break the one-line message. */
+function shown(value: string): string {
+  return /^[\x21-\x7e]*$/.test(value) ? value : JSON.stringify(value);
+}
 
 export function usage(): string {
   const lines = [
@@ -62,7 +78,8 @@ export function usage(): string {
   for (const flag of FLAGS) {
     lines.push(`      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
     lines.push(`          ${flag.help}`);
-    lines.push(`          Default: ${JSON.stringify(flag.default)}. Environment: ${envName(flag.name)}.`);
+    const fallback = flag.default === undefined ? 'none' : JSON.stringify(flag.default);
+    lines.push(`          Default: ${fallback}. Environment: ${envName(flag.name)}.`);
   }
   return lines.join('\n') + '\n';
 }
@@ -92,13 +109,20 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const get = (name: string): string => {
     const value = values[name];
     if (typeof value === 'string') return value;
-    return env[envName(name)] ?? FLAGS.find((flag) => flag.name === name)!.default!;
+    return env[envName(name)] ?? FLAGS.find((flag) => flag.name === name)!.default ?? '';
   };
   const getList = (name: string): string[] => {
     const value = values[name];
     if (Array.isArray(value)) return value.flatMap((v) => v.split(','));
     const fromEnv = env[envName(name)];
-    return (fromEnv ?? FLAGS.find((flag) => flag.name === name)!.default!).split(',');
+    const text = fromEnv ?? FLAGS.find((flag) => flag.name === name)!.default ?? '';
+    return text === '' ? [] : text.split(',');
+  };
+  const integer = (name: string, min: number, max: number): number => {
+    const text = get(name);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(`--${name}=${shown(text)}: must be a whole number from ${min} to ${max}`);
+    return value;
   };
   const duration = (name: string): number => {
     let ms: number;
@@ -113,18 +137,34 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
     const value = get(name);
     if (!(allowed as readonly string[]).includes(value)) {
-      throw new ConfigError(`--${name}=${value}: must be one of ${allowed.join(', ')}`);
+      throw new ConfigError(`--${name}=${shown(value)}: must be one of ${allowed.join(', ')}`);
     }
     return value as T;
   };
 
-  const instances = getList('jool.instance').map((name) => name.trim());
-  for (const name of instances) {
-    const problem = instanceNameProblem(name);
-    if (problem !== null) throw new ConfigError(`--jool.instance: ${problem}`);
+  const instanceTexts = getList('jool.instance').map((text) => text.trim());
+  if (instanceTexts.length === 0) throw new ConfigError('--jool.instance: give at least one instance (or * for all)');
+  const discover = instanceTexts.includes('*');
+  const instances = instanceTexts
+    .filter((text) => text !== '*')
+    .map((text) => {
+      if (text.startsWith('*@')) {
+        throw new ConfigError(`--jool.instance=${shown(text)}: use --jool.instance=* with --jool.netns=${shown(text.slice(2))} to discover the instances of a namespace`);
+      }
+      try {
+        return parseInstanceSpec(text);
+      } catch (error) {
+        throw new ConfigError(`--jool.instance=${shown(text)}: ${(error as Error).message}`);
+      }
+    });
+  const duplicate = instances.find((spec, i) => instances.findIndex((other) => other.key === spec.key) !== i);
+  if (duplicate !== undefined) throw new ConfigError(`--jool.instance: "${duplicate.key}" is given twice`);
+  const netns = getList('jool.netns').map((text) => text.trim());
+  for (const name of netns) {
+    const problem = netnsNameProblem(name);
+    if (problem !== null) throw new ConfigError(`--jool.netns: ${problem}`);
   }
-  const duplicate = instances.find((name, i) => instances.indexOf(name) !== i);
-  if (duplicate !== undefined) throw new ConfigError(`--jool.instance: "${duplicate}" is given twice`);
+  if (netns.length > 0 && !discover) throw new ConfigError('--jool.netns is for --jool.instance=*; name one instance in a namespace as NAME@NETNS');
 
   const dialect = oneOf('jool.dialect', ['auto', '3', '4']);
   const telemetryPath = get('web.telemetry-path');
@@ -141,7 +181,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       source: oneOf('source', ['jool', 'demo']),
       joolPath,
       instances,
+      discover,
+      netns,
       dialect: dialect === 'auto' ? 'auto' : (Number(dialect) as Dialect),
+      clients: { prefixLength: integer('clients.prefix-length', 0, 128), top: integer('clients.top', 0, 1000) },
       timeoutMs: duration('jool.timeout'),
       pollIntervalMs: duration('poll.interval'),
       listen: parseListenAddress(listenAddress),
@@ -158,7 +201,7 @@ export function parseListenAddress(text: string): { host: string | undefined; po
   const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
   const port = Number(match?.[3]);
   if (match === null || port > 65535) {
-    throw new ConfigError(`--web.listen-address=${text}: expected [host]:port, e.g. ":9812", "127.0.0.1:9812" or "[::1]:9812"`);
+    throw new ConfigError(`--web.listen-address=${shown(text)}: expected [host]:port, e.g. ":9812", "127.0.0.1:9812" or "[::1]:9812"`);
   }
   const host = match[1] ?? match[2];
   return { host: host === '' ? undefined : host, port };

@@ -10,11 +10,15 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { JoolRunner } from './jool/runner.js';
 import { createProcessRunner } from './jool/process-runner.js';
+import { joolCommand } from './jool/instances.js';
 import { createDemoJool } from './source/demo-jool.js';
 import { createStatusStore, type StatusStore } from './poll/status.js';
 import { startPoller, type Poller } from './poll/poller.js';
 import { createMetricsRenderer } from './metrics/registry.js';
 import { SESSION_FAMILIES, collectSessionMetrics } from './metrics/session-collector.js';
+import { SUBSCRIBER_FAMILIES, collectSubscriberMetrics } from './metrics/subscriber-collector.js';
+import { POOL4_FAMILIES, collectPool4Metrics } from './metrics/pool4-collector.js';
+import { STATS_FAMILIES, collectStatsMetrics } from './metrics/stats-collector.js';
 import { createApp } from './http/server.js';
 
 /** Our package.json's version: found by walking up, since this file runs from src/ (tests) and dist/src/. */
@@ -41,16 +45,36 @@ export interface Exporter {
   stop(): Promise<void>;
 }
 
-export function createRunner(config: Config): JoolRunner {
-  if (config.source === 'demo') return createDemoJool({ instances: config.instances });
-  return createProcessRunner({ command: [config.joolPath] });
+/** jool for an instance's namespace (undefined: the exporter's own). */
+export type RunnerFactory = (netns: string | undefined) => JoolRunner;
+
+export function createRunnerFactory(config: Config): RunnerFactory {
+  if (config.source === 'demo') {
+    // One simulated NAT64 for every namespace: the demo has no namespaces to tell apart.
+    const demo = createDemoJool({ instances: config.instances.length > 0 ? config.instances.map((i) => i.name) : ['default'] });
+    return () => demo;
+  }
+  const runners = new Map<string | undefined, JoolRunner>();
+  return (netns) => {
+    let runner = runners.get(netns);
+    if (runner === undefined) {
+      runner = createProcessRunner({ command: joolCommand(config.joolPath, netns) });
+      runners.set(netns, runner);
+    }
+    return runner;
+  };
 }
 
-export async function startExporter(config: Config, log: Logger, runner: JoolRunner = createRunner(config)): Promise<Exporter> {
-  const store = createStatusStore(config.instances);
+export async function startExporter(config: Config, log: Logger, runIn: RunnerFactory = createRunnerFactory(config)): Promise<Exporter> {
+  const store = createStatusStore([], { discovery: config.discover });
   const metrics = createMetricsRenderer({
     status: () => store.current,
-    collectors: [{ descs: SESSION_FAMILIES, collect: collectSessionMetrics }],
+    collectors: [
+      { descs: SESSION_FAMILIES, collect: collectSessionMetrics },
+      { descs: SUBSCRIBER_FAMILIES, collect: collectSubscriberMetrics },
+      { descs: POOL4_FAMILIES, collect: collectPool4Metrics },
+      { descs: STATS_FAMILIES, collect: collectStatsMetrics },
+    ],
     version: VERSION,
   });
   const app = createApp({ store, metrics, telemetryPath: config.telemetryPath, log, version: VERSION });
@@ -69,7 +93,12 @@ export async function startExporter(config: Config, log: Logger, runner: JoolRun
   server.headersTimeout = 60_000;
 
   const poller = startPoller({
-    targets: config.instances.map((instance) => ({ instance, run: runner, dialect: config.dialect, timeoutMs: config.timeoutMs })),
+    instances: config.instances,
+    ...(config.discover ? { discovery: { netns: config.netns } } : {}),
+    runIn,
+    dialect: config.dialect,
+    timeoutMs: config.timeoutMs,
+    clients: config.clients,
     intervalMs: config.pollIntervalMs,
     store,
     log,

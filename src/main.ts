@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   log.info('listening', {
     address: `${exporter.address.address}:${exporter.address.port}`,
     source: config.source,
-    instances: config.instances.join(','),
+    instances: [...config.instances.map((i) => i.key), ...(config.discover ? ['*'] : [])].join(','),
     interval: config.pollIntervalMs / 1000 + 's',
     version: VERSION,
   });

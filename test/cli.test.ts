@@ -72,6 +72,12 @@ describe('the demo source, as `npm run demo` runs it', () => {
     expect(first.get('jool_sessions{jool_instance="default",protocol="tcp"}')).toBeGreaterThan(0);
     expect(first.get('jool_sessions{jool_instance="default",protocol="udp"}')).toBeGreaterThan(0);
     expect(first.get('jool_sessions{jool_instance="default",protocol="icmp"}')).toBeGreaterThan(0);
+    // pool4, subscribers and Jool's counters come through the same path.
+    expect(first.get('jool_pool4_configured{jool_instance="default",protocol="tcp"}')).toBe(1);
+    expect(first.get('jool_pool4_utilization_ratio{jool_instance="default",protocol="tcp"}')).toBeGreaterThan(0);
+    expect(first.get('jool_session_subscribers{jool_instance="default",protocol="tcp"}')).toBeGreaterThan(0);
+    expect([...first.keys()].filter((k) => k.startsWith('jool_top_subscriber_sessions{jool_instance="default",protocol="tcp"'))).toHaveLength(10);
+    expect(first.get('jool_stats_total{jool_instance="default",stat="JSTAT_RECEIVED6"}')).toBeGreaterThan(0);
     const csv = await (await fetch(url + '/sessions.csv?protocol=tcp&limit=10')).text();
     expect(csv.split('\n')[0]).toMatch(/^Protocol,IPv6 Remote Address,/);
     expect(csv.split('\n').filter(Boolean)).toHaveLength(11);

@@ -39,15 +39,19 @@ async function metricsAfterFirstPoll(exporter: RunningExporter): Promise<Map<str
 }
 
 describe('metrics from the real Jool 4.1.9 captures', () => {
-  it('runs jool with the right argv: version first, then one call per protocol, -i before the mode', async () => {
+  it('runs jool with the right argv: version first, then one call per table, -i before the mode', async () => {
     const jool = fakeJool();
     const exporter = await start([`--jool.path=${jool.path}`]);
     await exporter.poller.firstPollDone;
     expect(jool.calls()).toEqual([
       '--version',
+      '-i default pool4 display --tcp --csv --no-headers',
+      '-i default pool4 display --udp --csv --no-headers',
+      '-i default pool4 display --icmp --csv --no-headers',
       '-i default session display --tcp --csv --numeric --no-headers',
       '-i default session display --udp --csv --numeric --no-headers',
       '-i default session display --icmp --csv --numeric --no-headers',
+      '-i default stats display --csv --all --no-headers',
     ]);
   });
 
@@ -99,7 +103,9 @@ describe('metrics from the real Jool 4.1.9 captures', () => {
     const exporter3 = await start([`--jool.path=${jool3.path}`]);
     const exporter4 = await start([`--jool.path=${fakeJool().path}`]);
     const [m3, m4] = await Promise.all([metricsAfterFirstPoll(exporter3), metricsAfterFirstPoll(exporter4)]);
+    // Jool 3: pool4 of every protocol in one call, and no stats command.
     expect(jool3.calls().slice(1)).toEqual([
+      '--pool4 --display --csv',
       '--session --display --tcp --csv --numeric',
       '--session --display --udp --csv --numeric',
       '--session --display --icmp --csv --numeric',
@@ -115,7 +121,7 @@ describe('metrics from the real Jool 4.1.9 captures', () => {
     const jool = fakeJool({ FAKE_JOOL_VERSION: 'garbage' });
     const exporter = await start([`--jool.path=${jool.path}`, '--jool.dialect=4']);
     const m = await metricsAfterFirstPoll(exporter);
-    expect(jool.calls()[0]).toBe('-i default session display --tcp --csv --numeric --no-headers');
+    expect(jool.calls()[0]).toBe('-i default pool4 display --tcp --csv --no-headers');
     expect(m.get('jool_up{jool_instance="default"}')).toBe(1);
   });
 });
@@ -194,7 +200,7 @@ describe('failures: counted by reason, logged with jool\'s stderr, never reporte
       expect(m.get(`jool_session_rows_rejected_total{jool_instance="default",protocol="${protocol}"}`)).toBe(rejected);
       expect(m.get(`jool_sessions{jool_instance="default",protocol="${protocol}"}`)).toBe(captureRows(protocol).length - rejected);
     }
-    const warnings = exporter.logs.filter((l) => l.includes('malformed session rows skipped'));
+    const warnings = exporter.logs.filter((l) => l.includes('malformed rows skipped'));
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toContain('example=garbage,TCP,2001:db8::4,');
   });
@@ -257,6 +263,6 @@ describe('polling and scraping', () => {
     const exporter = await start([`--jool.path=${jool.path}`, '--jool.dialect=4']);
     await exporter.poller.firstPollDone;
     await Promise.all(Array.from({ length: 20 }, () => exporter.text('/metrics')));
-    expect(jool.calls()).toHaveLength(3); // one poll: three tables, nothing from the scrapes
+    expect(jool.calls()).toHaveLength(7); // one poll: three pool4 tables, three session tables, stats; nothing from the scrapes
   });
 });

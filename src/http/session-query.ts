@@ -6,7 +6,7 @@
 import ipaddr from 'ipaddr.js';
 import { PROTOCOLS, TCP_STATES, isProtocol, type Protocol } from '../model.js';
 import { parseDuration } from '../duration.js';
-import { isIPv4Text, isIPv6Text } from '../table/address.js';
+import { isIPv4Text, isIPv6Text, parseAddress } from '../table/address.js';
 
 export interface Cidr {
   readonly text: string;
@@ -66,7 +66,7 @@ function cidrs(query: RawQuery, name: string, kind: 'ipv4' | 'ipv6', column: str
     if (extra.length > 0 || !isValid(address) || (length !== undefined && !/^\d{1,3}$/.test(length))) {
       throw new QueryError(`${name}=${text} is not an ${family} address or CIDR prefix`);
     }
-    const parsed = ipaddr.parse(address);
+    const parsed = parseAddress(address);
     if (parsed.kind() !== kind) {
       throw new QueryError(`${name}=${text} is not ${family} (${name} is matched against ${column})`);
     }

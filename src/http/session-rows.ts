@@ -5,7 +5,7 @@
  * Produced as a generator of ~64 KiB chunks, so the HTTP layer can stream a
  * million rows with back-pressure and without building one huge string.
  */
-import ipaddr from 'ipaddr.js';
+import { parseAddress } from '../table/address.js';
 import { PROTOCOL_CSV_NAME, SESSION_CSV_HEADER, TCP_STATES } from '../model.js';
 import { formatExpiry } from '../parse/expiry.js';
 import type { Interner } from '../table/interner.js';
@@ -21,7 +21,7 @@ function addressMatcher(interner: Interner, cidrs: readonly Cidr[] | null): ((id
   const memo = new Int8Array(interner.size); // 0 unknown, 1 match, -1 no match
   return (id) => {
     if (memo[id] === 0) {
-      const address = ipaddr.parse(interner.values[id]!);
+      const address = parseAddress(interner.values[id]!);
       const hit = cidrs.some(({ range }) => address.kind() === range[0].kind() && address.match(range));
       memo[id] = hit ? 1 : -1;
     }

@@ -19,6 +19,28 @@ export function sessionDisplayArgs(dialect: Dialect, instance: string, protocol:
   return ['-i', instance, 'session', 'display', `--${protocol}`, '--csv', '--numeric', '--no-headers'];
 }
 
+/**
+ * pool4 of one protocol (Jool 4). Jool 3 has no per-protocol filter here and
+ * prints all three in one call: `--pool4 --display --csv`.
+ */
+export function pool4DisplayArgs(dialect: Dialect, instance: string, protocol: Protocol): string[] {
+  if (dialect === 3) return ['--pool4', '--display', '--csv'];
+  return ['-i', instance, 'pool4', 'display', `--${protocol}`, '--csv', '--no-headers'];
+}
+
+/** Jool's counters, all of them (`--all`: zeros too, so every series exists from the start). Jool 4 only. */
+export function statsDisplayArgs(instance: string): string[] {
+  return ['-i', instance, 'stats', 'display', '--csv', '--all', '--no-headers'];
+}
+
+/** Every instance in every network namespace (Jool 4 only). */
+export const INSTANCE_DISPLAY_ARGS: readonly string[] = ['instance', 'display', '--csv', '--no-headers'];
+
+/** A cheap call that succeeds only where the instance lives: used to find an instance's namespace. */
+export function instanceProbeArgs(instance: string): string[] {
+  return ['-i', instance, 'global', 'display', '--csv'];
+}
+
 /** Reads `jool --version` output ("4.1.9.0"); null when it is not a version. */
 export function parseJoolVersion(stdout: string): { version: string; dialect: Dialect } | null {
   const match = /^\s*(?:jool\s+)?v?(\d+)\.(\d+)\.(\d+)(?:\.(\d+))?/i.exec(stdout);

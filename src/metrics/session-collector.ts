@@ -34,14 +34,28 @@ export const REJECTED = desc('jool_session_rows_rejected_total', 'counter', [I, 
 export const JOOL_INFO = desc('jool_version_info', 'gauge', [I, 'version', 'dialect'],
   'The jool client in use for the instance: its version and CLI generation (3 or 4). Always 1.');
 
+export const DISCOVERY_RUNS = desc('jool_instance_discovery_runs_total', 'counter', [],
+  'Runs of instance discovery (--jool.instance=*), successful or not.');
+export const DISCOVERY_FAILURES = desc('jool_instance_discovery_failures_total', 'counter', [],
+  'Failed runs of instance discovery; the instances found before keep being polled.');
+export const UNREACHABLE = desc('jool_instances_unreachable', 'gauge', [],
+  'Instances that `jool instance display` lists but that neither the exporter\'s namespace nor any --jool.netns reaches: not polled.');
+
 export const SESSION_FAMILIES: readonly MetricDesc[] = [
   SESSIONS, TCP_SESSIONS, EXPIRY, BIB_ENTRIES, CLIENTS, UP, POLL_DURATION, LAST_SUCCESS, POLLS, FAILURES, REJECTED, JOOL_INFO,
+  DISCOVERY_RUNS, DISCOVERY_FAILURES, UNREACHABLE,
 ];
 
 export function collectSessionMetrics(status: ExporterStatus): Family[] {
   const families = new Map<MetricDesc, Family>(SESSION_FAMILIES.map((d) => [d, { desc: d, samples: [] }]));
   const add = (d: MetricDesc, labels: Record<string, string | number>, value: number) =>
     families.get(d)!.samples.push({ labels, value });
+
+  if (status.discovery !== undefined) {
+    add(DISCOVERY_RUNS, {}, status.discovery.runs);
+    add(DISCOVERY_FAILURES, {}, status.discovery.failures);
+    add(UNREACHABLE, {}, status.discovery.unreachable.length);
+  }
 
   for (const instance of status.instances) {
     const name = instance.name;

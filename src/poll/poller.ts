@@ -1,17 +1,32 @@
 /**
- * Polls every instance on the interval. Each instance has its own loop: one
- * poll at a time, the next one starting an interval after the previous one
- * started (or at once, when a poll overran the interval), never overlapping.
+ * Polls every instance on the interval. Each instance has its own loop (see
+ * loop.ts): one poll at a time, never overlapping, independent of the others.
  * Scrapes never start a poll: two Prometheus servers cost what one does.
+ *
+ * With discovery (`--jool.instance=*`), a discovery loop on the same interval
+ * starts a loop for each instance that appears and stops (and forgets) the
+ * loop of each instance that disappears.
  */
 import { PROTOCOLS } from '../model.js';
 import type { Logger } from '../log.js';
-import type { JoolCall, JoolRunner } from '../jool/runner.js';
+import type { JoolRunner } from '../jool/runner.js';
+import type { Dialect } from '../jool/commands.js';
+import type { InstanceSpec } from '../jool/instances.js';
 import { pollInstance, type PollOutcome, type PollTarget } from './poll-instance.js';
-import type { InstanceStatus, StatusStore } from './status.js';
+import { discoverInstances } from './discovery.js';
+import { startLoop, type Loop } from './loop.js';
+import type { DiscoveryStatus, InstanceStatus, StatusStore } from './status.js';
 
 export interface PollerOptions {
-  readonly targets: readonly PollTarget[];
+  /** Instances configured by name. */
+  readonly instances: readonly InstanceSpec[];
+  /** Set for `--jool.instance=*`: look for instances on every interval. */
+  readonly discovery?: { readonly netns: readonly string[] };
+  /** jool in the exporter's own namespace (undefined) or in a named one. */
+  readonly runIn: (netns: string | undefined) => JoolRunner;
+  readonly dialect: Dialect | 'auto';
+  readonly timeoutMs: number;
+  readonly clients: PollTarget['clients'];
   readonly intervalMs: number;
   readonly store: StatusStore;
   readonly log: Logger;
@@ -20,57 +35,43 @@ export interface PollerOptions {
 }
 
 export interface Poller {
-  /** Resolves when every instance has finished its first poll. */
+  /** Resolves when discovery (if any) and then every instance known by then have finished a first run. */
   readonly firstPollDone: Promise<void>;
-  /** Stops the loops; resolves once no poll is running. */
+  /** Stops every loop; resolves once no poll is running. */
   stop(): Promise<void>;
 }
 
 export function startPoller(options: PollerOptions): Poller {
-  const { targets, intervalMs, store, log } = options;
+  const { intervalMs, store, log } = options;
   const now = options.now ?? Date.now;
-  let stopped = false;
-  const wakeups = new Set<() => void>();
+  const loops = new Map<string, Loop>();
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        wakeups.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakeups.add(done);
-    });
+  function ensure(spec: InstanceSpec): void {
+    if (loops.has(spec.key)) return;
+    store.add(spec.key);
+    const untracked: Omit<PollTarget, 'run'> = {
+      key: spec.key,
+      instance: spec.name,
+      dialect: options.dialect,
+      timeoutMs: options.timeoutMs,
+      clients: options.clients,
+    };
+    const run = options.runIn(spec.netns);
+    loops.set(
+      spec.key,
+      startLoop((track) => pollAndRecord({ ...untracked, run: track(run) }, now()), intervalMs, now),
+    );
+  }
 
-  // Calls in flight, so that stop() ends them instead of waiting out a long table dump.
-  const active = new Set<JoolCall>();
-  const tracked = (run: JoolRunner): JoolRunner => (args, runOptions) => {
-    const call = run(args, runOptions);
-    active.add(call);
-    void call.exit.then(() => active.delete(call));
-    if (stopped) call.abort();
-    return call;
-  };
-
-  const firstPolls: Promise<void>[] = [];
-  const loops = targets.map((untracked) => {
-    const target = { ...untracked, run: tracked(untracked.run) };
-    let signalFirst!: () => void;
-    firstPolls.push(new Promise<void>((resolve) => (signalFirst = resolve)));
-    return (async () => {
-      while (!stopped) {
-        const started = now();
-        await pollAndRecord(target, started);
-        signalFirst();
-        if (stopped) break;
-        await sleep(Math.max(0, started + intervalMs - now()));
-      }
-    })();
-  });
+  async function retire(key: string): Promise<void> {
+    const loop = loops.get(key);
+    loops.delete(key);
+    await loop?.stop();
+    store.remove(key);
+  }
 
   async function pollAndRecord(target: PollTarget, started: number): Promise<void> {
-    const previous = store.current.instances.find((status) => status.name === target.instance);
+    const previous = store.current.instances.find((status) => status.name === target.key);
     if (previous === undefined) return;
     let outcome: PollOutcome;
     try {
@@ -79,19 +80,62 @@ export function startPoller(options: PollerOptions): Poller {
       // A bug, not a jool fault: report it like one rather than stopping the loop.
       outcome = { ok: false, reason: 'parse', message: `internal error: ${(error as Error).stack ?? error}`, rejected: {} };
     }
-    const finished = now();
-    const status = nextStatus(previous, outcome, started, finished);
+    const status = nextStatus(previous, outcome, started, now());
     store.replace(status);
     logOutcome(log, previous, status, outcome);
   }
 
+  for (const spec of options.instances) ensure(spec);
+
+  let discoveryLoop: Loop | undefined;
+  if (options.discovery !== undefined) {
+    const { netns } = options.discovery;
+    let discovery: DiscoveryStatus = { runs: 0, failures: 0, lastError: undefined, unreachable: [] };
+    discoveryLoop = startLoop(async (track, isStopped) => {
+      const result = await discoverInstances({
+        runIn: (ns) => track(options.runIn(ns)),
+        netns,
+        dialect: options.dialect,
+        timeoutMs: options.timeoutMs,
+      });
+      if (isStopped()) return;
+      if (!result.ok) {
+        // Keep polling what we know: a failed discovery says nothing about which instances are gone.
+        if (discovery.lastError !== result.message) log.error('instance discovery failed', { reason: result.reason, err: result.message });
+        discovery = { ...discovery, runs: discovery.runs + 1, failures: discovery.failures + 1, lastError: result.message };
+        store.setDiscovery(discovery);
+        return;
+      }
+      const wanted = new Map([...options.instances, ...result.instances].map((spec) => [spec.key, spec]));
+      for (const key of [...loops.keys()]) {
+        if (!wanted.has(key)) {
+          log.info('instance gone', { instance: key });
+          await retire(key);
+        }
+      }
+      for (const spec of wanted.values()) {
+        if (!loops.has(spec.key)) {
+          log.info('instance found', { instance: spec.key });
+          ensure(spec);
+        }
+      }
+      const newlyUnreachable = result.unreachable.filter((u) => !discovery.unreachable.some((o) => o.name === u.name && o.namespace === u.namespace));
+      for (const { name, namespace } of newlyUnreachable) {
+        log.warn('instance in a namespace no --jool.netns reaches; not polled', { instance: name, namespace });
+      }
+      discovery = { runs: discovery.runs + 1, failures: discovery.failures, lastError: undefined, unreachable: result.unreachable };
+      store.setDiscovery(discovery);
+    }, intervalMs, now);
+  }
+
   return {
-    firstPollDone: Promise.all(firstPolls).then(() => undefined),
+    firstPollDone: (async () => {
+      await discoveryLoop?.firstRun;
+      await Promise.all([...loops.values()].map((loop) => loop.firstRun));
+    })(),
     async stop() {
-      stopped = true;
-      for (const wake of [...wakeups]) wake();
-      for (const call of [...active]) call.abort();
-      await Promise.all(loops);
+      await discoveryLoop?.stop();
+      await Promise.all([...loops.values()].map((loop) => loop.stop()));
     },
   };
 }
@@ -113,6 +157,8 @@ export function nextStatus(previous: InstanceStatus, outcome: PollOutcome, start
       lastSuccessTimestampSeconds: finished / 1000,
       lastError: undefined,
       tables: outcome.tables,
+      pool4: outcome.pool4,
+      stats: outcome.stats,
       tablesPolledAt: finished,
     };
   }
@@ -123,6 +169,8 @@ export function nextStatus(previous: InstanceStatus, outcome: PollOutcome, start
     lastError: { reason: outcome.reason, message: outcome.message },
     // A failed poll drops the tables: stale sessions are never reported as if fresh.
     tables: undefined,
+    pool4: undefined,
+    stats: undefined,
     tablesPolledAt: undefined,
     // Re-detect the version after the binary could not run or answered oddly (it may have been upgraded).
     jool: outcome.reason === 'spawn' || outcome.reason === 'dialect' ? undefined : base.jool,
@@ -131,16 +179,9 @@ export function nextStatus(previous: InstanceStatus, outcome: PollOutcome, start
 
 function logOutcome(log: Logger, previous: InstanceStatus, status: InstanceStatus, outcome: PollOutcome): void {
   const instance = status.name;
-  for (const protocol of PROTOCOLS) {
-    const rejected = outcome.rejected[protocol];
+  for (const [table, rejected] of Object.entries(outcome.rejected)) {
     if (rejected !== undefined && rejected.count > 0) {
-      log.warn('malformed session rows skipped', {
-        instance,
-        protocol,
-        rows: rejected.count,
-        reason: rejected.reason,
-        example: rejected.example,
-      });
+      log.warn('malformed rows skipped', { instance, table, rows: rejected.count, reason: rejected.reason, example: rejected.example });
     }
   }
   if (outcome.ok) {

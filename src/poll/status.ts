@@ -10,6 +10,8 @@ import { PROTOCOLS, type Protocol } from '../model.js';
 import type { TableAggregate } from '../table/aggregate.js';
 import type { SessionTable } from '../table/session-table.js';
 import type { Dialect } from '../jool/commands.js';
+import type { SubscriberReport } from '../table/subscribers.js';
+import type { Pool4Report } from '../table/pool4.js';
 
 /** Why a poll failed; every value is exported (at 0) from the start. */
 export const FAILURE_REASONS = ['spawn', 'exit', 'timeout', 'parse', 'dialect'] as const;
@@ -18,6 +20,13 @@ export type FailureReason = (typeof FAILURE_REASONS)[number];
 export interface PolledTable {
   readonly table: SessionTable;
   readonly aggregate: TableAggregate;
+  readonly subscribers: SubscriberReport;
+}
+
+/** One of Jool's own counters (`jool stats display`), in Jool's order. */
+export interface JoolStat {
+  readonly name: string;
+  readonly value: number;
 }
 
 export interface JoolVersion {
@@ -38,20 +47,41 @@ export interface InstanceStatus {
   readonly lastError: { readonly reason: FailureReason; readonly message: string } | undefined;
   /** The tables of the last poll, present only when that poll succeeded. */
   readonly tables: Readonly<Record<Protocol, PolledTable>> | undefined;
+  /** pool4 capacity and usage, per protocol, from the same poll as `tables`. */
+  readonly pool4: Readonly<Record<Protocol, Pool4Report>> | undefined;
+  /** Jool's counters from the same poll; undefined also where Jool has none (Jool 3). */
+  readonly stats: readonly JoolStat[] | undefined;
   /** When the poll that produced `tables` finished (ms since the epoch). */
   readonly tablesPolledAt: number | undefined;
   readonly jool: JoolVersion | undefined;
 }
 
+/** How `--jool.instance=*` discovery is going; undefined when it is not used. */
+export interface DiscoveryStatus {
+  readonly runs: number;
+  readonly failures: number;
+  readonly lastError: string | undefined;
+  /** Instances that jool lists but that no configured namespace reaches. */
+  readonly unreachable: readonly { readonly name: string; readonly namespace: string }[];
+}
+
 export interface ExporterStatus {
   readonly instances: readonly InstanceStatus[];
+  readonly discovery: DiscoveryStatus | undefined;
   /** True once every instance has finished a poll (successful or not): from then on, answers are real. */
   readonly ready: boolean;
 }
 
 export interface StatusStore {
   readonly current: ExporterStatus;
+  /** Replaces the status of an instance; ignored for an instance no longer in the store. */
   replace(status: InstanceStatus): void;
+  /** Starts tracking an instance (found by discovery); no-op when it is known. */
+  add(name: string): void;
+  /** Forgets an instance (gone from Jool): its metrics disappear with it. */
+  remove(name: string): void;
+  /** Records a discovery run; readiness waits for the first one. */
+  setDiscovery(discovery: DiscoveryStatus): void;
 }
 
 function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -69,20 +99,38 @@ export function initialStatus(name: string): InstanceStatus {
     rejectedRows: zeros(PROTOCOLS),
     lastError: undefined,
     tables: undefined,
+    pool4: undefined,
+    stats: undefined,
     tablesPolledAt: undefined,
     jool: undefined,
   };
 }
 
-export function createStatusStore(instanceNames: readonly string[]): StatusStore {
-  let current: ExporterStatus = { instances: instanceNames.map(initialStatus), ready: false };
+export function createStatusStore(instanceNames: readonly string[], options: { discovery?: boolean } = {}): StatusStore {
+  let discovery: DiscoveryStatus | undefined;
+  let current: ExporterStatus = { instances: instanceNames.map(initialStatus), discovery, ready: false };
+  const publish = (instances: readonly InstanceStatus[]) => {
+    const discovered = !options.discovery || (discovery !== undefined && discovery.runs > 0);
+    current = { instances, discovery, ready: discovered && instances.every((instance) => instance.polls > 0) };
+  };
   return {
     get current() {
       return current;
     },
     replace(status: InstanceStatus): void {
-      const instances = current.instances.map((old) => (old.name === status.name ? status : old));
-      current = { instances, ready: instances.every((instance) => instance.polls > 0) };
+      if (!current.instances.some((old) => old.name === status.name)) return;
+      publish(current.instances.map((old) => (old.name === status.name ? status : old)));
+    },
+    add(name: string): void {
+      if (current.instances.some((old) => old.name === name)) return;
+      publish([...current.instances, initialStatus(name)]);
+    },
+    remove(name: string): void {
+      publish(current.instances.filter((old) => old.name !== name));
+    },
+    setDiscovery(next: DiscoveryStatus): void {
+      discovery = next;
+      publish(current.instances);
     },
   };
 }

@@ -6,6 +6,7 @@
  * nothing looser: leading zeros in an IPv4 octet, zone ids or brackets mark
  * text that Jool did not write.
  */
+import ipaddr from 'ipaddr.js';
 
 function isHexDigit(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66) || (code >= 0x41 && code <= 0x46);
@@ -76,4 +77,15 @@ export function isIPv6Text(text: string): boolean {
     }
   }
   return compressed ? groups <= 7 : groups === 8;
+}
+
+/**
+ * Parses address text with ipaddr.js, minding one trap: ipaddr.js reads the
+ * deprecated IPv4-compatible form "::a.b.c.d" (which glibc's inet_ntop prints
+ * for ::/96) as the IPv4-MAPPED ::ffff:a.b.c.d, a different address; written
+ * "0::a.b.c.d" it reads it right.
+ */
+export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  const compatible = text.startsWith('::') && text.indexOf(':', 2) < 0 && text.includes('.');
+  return ipaddr.parse(compatible ? `0${text}` : text);
 }

@@ -1,6 +1,7 @@
 /** Starts a real exporter (real HTTP server, real child processes) for a test. */
 import { parseCommandLine, type Config } from '../../src/config.js';
-import { startExporter, type Exporter } from '../../src/exporter.js';
+import { startExporter, type Exporter, type RunnerFactory } from '../../src/exporter.js';
+import { createProcessRunner } from '../../src/jool/process-runner.js';
 import { createLogger, type LogLevel } from '../../src/log.js';
 
 export interface RunningExporter extends Exporter {
@@ -16,9 +17,18 @@ export function configFrom(flags: string[]): Config {
   return parsed.config;
 }
 
-export async function startTestExporter(flags: string[], level: LogLevel = 'debug'): Promise<RunningExporter> {
+/**
+ * Runners for the jool stand-in where `ip netns exec NS jool` becomes
+ * `env FAKE_JOOL_NETNS=NS jool`: the stand-in then answers as the jool of that
+ * namespace (tests cannot create namespaces without root).
+ */
+export function fakeNamespaces(joolPath: string): RunnerFactory {
+  return (netns) => createProcessRunner({ command: netns === undefined ? [joolPath] : ['env', `FAKE_JOOL_NETNS=${netns}`, joolPath] });
+}
+
+export async function startTestExporter(flags: string[], level: LogLevel = 'debug', runIn?: RunnerFactory): Promise<RunningExporter> {
   const logs: string[] = [];
-  const exporter = await startExporter(configFrom(flags), createLogger({ level, write: (line) => logs.push(line) }));
+  const exporter = await startExporter(configFrom(flags), createLogger({ level, write: (line) => logs.push(line) }), runIn);
   const url = `http://127.0.0.1:${exporter.address.port}`;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(url + path, { headers });
   return Object.assign(exporter, {

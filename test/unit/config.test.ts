@@ -1,6 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { parseCommandLine, parseListenAddress, ConfigError, envName, usage, FLAGS, type Config } from '../../src/config.js';
 
+/** The instance a test expects: written out, not built by src/. */
+const own = (name: string) => ({ key: name, name, netns: undefined });
+const inNetns = (name: string, netns: string) => ({ key: `${name}@${netns}`, name, netns });
+
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
   const parsed = parseCommandLine(argv, env);
   if (parsed.kind !== 'run') throw new Error(`expected a run, got ${parsed.kind}`);
@@ -22,8 +26,11 @@ describe('parseCommandLine: defaults', () => {
     expect(run([])).toEqual({
       source: 'jool',
       joolPath: 'jool',
-      instances: ['default'],
+      instances: [own('default')],
+      discover: false,
+      netns: [],
       dialect: 'auto',
+      clients: { prefixLength: 128, top: 10 },
       timeoutMs: 30_000,
       pollIntervalMs: 15_000,
       listen: { host: undefined, port: 9812 },
@@ -42,14 +49,18 @@ describe('parseCommandLine: defaults', () => {
 describe('parseCommandLine: every flag', () => {
   it('as --flag=value', () => {
     expect(run([
-      '--source=demo', '--jool.path=/usr/local/bin/jool', '--jool.instance=alt', '--jool.dialect=3',
+      '--source=demo', '--jool.path=/usr/local/bin/jool', '--jool.instance=alt@x64', '--jool.instance=*',
+      '--jool.netns=ns1', '--jool.dialect=3', '--clients.prefix-length=56', '--clients.top=3',
       '--jool.timeout=2m', '--poll.interval=500ms', '--web.listen-address=127.0.0.1:9100',
       '--web.telemetry-path=/jool/metrics', '--log.level=debug', '--log.format=json',
     ])).toEqual({
       source: 'demo',
       joolPath: '/usr/local/bin/jool',
-      instances: ['alt'],
+      instances: [inNetns('alt', 'x64')],
+      discover: true,
+      netns: ['ns1'],
       dialect: 3,
+      clients: { prefixLength: 56, top: 3 },
       timeoutMs: 120_000,
       pollIntervalMs: 500,
       listen: { host: '127.0.0.1', port: 9100 },
@@ -61,11 +72,34 @@ describe('parseCommandLine: every flag', () => {
   });
 
   it('as --flag value', () => {
-    const config = run(['--jool.dialect', '4', '--poll.interval', '1m', '--web.listen-address', '[::1]:9812', '--log.level', 'error']);
-    expect(config.dialect).toBe(4);
-    expect(config.pollIntervalMs).toBe(60_000);
-    expect(config.listen).toEqual({ host: '::1', port: 9812 });
-    expect(config.logLevel).toBe('error');
+    expect(run([
+      '--source', 'demo', '--jool.path', '/opt/jool', '--jool.instance', '*', '--jool.instance', 'b@ns2',
+      '--jool.netns', 'ns1', '--jool.netns', 'ns2', '--jool.dialect', '4', '--clients.prefix-length', '64',
+      '--clients.top', '0', '--jool.timeout', '3s', '--poll.interval', '1m', '--web.listen-address', '[::1]:9812',
+      '--web.telemetry-path', '/x', '--log.level', 'error', '--log.format', 'logfmt',
+    ])).toEqual({
+      source: 'demo',
+      joolPath: '/opt/jool',
+      instances: [inNetns('b', 'ns2')],
+      discover: true,
+      netns: ['ns1', 'ns2'],
+      dialect: 4,
+      clients: { prefixLength: 64, top: 0 },
+      timeoutMs: 3000,
+      pollIntervalMs: 60_000,
+      listen: { host: '::1', port: 9812 },
+      listenAddress: '[::1]:9812',
+      telemetryPath: '/x',
+      logLevel: 'error',
+      logFormat: 'logfmt',
+    });
+  });
+
+  it('the flag list is the documented one', () => {
+    expect(FLAGS.map((flag) => flag.name).sort()).toEqual([
+      'clients.prefix-length', 'clients.top', 'jool.dialect', 'jool.instance', 'jool.netns', 'jool.path', 'jool.timeout',
+      'log.format', 'log.level', 'poll.interval', 'source', 'web.listen-address', 'web.telemetry-path',
+    ]);
   });
 
   it.each(['debug', 'info', 'warn', 'error'])('log level %s', (level) => {
@@ -75,22 +109,30 @@ describe('parseCommandLine: every flag', () => {
 
 describe('--jool.instance', () => {
   it('is repeatable and takes comma lists, trimmed', () => {
-    expect(run(['--jool.instance=a', '--jool.instance=b']).instances).toEqual(['a', 'b']);
-    expect(run(['--jool.instance=a,b', '--jool.instance', 'c']).instances).toEqual(['a', 'b', 'c']);
-    expect(run(['--jool.instance= a , b ']).instances).toEqual(['a', 'b']);
+    expect(run(['--jool.instance=a', '--jool.instance=b']).instances).toEqual([own('a'), own('b')]);
+    expect(run(['--jool.instance=a,b', '--jool.instance', 'c']).instances).toEqual([own('a'), own('b'), own('c')]);
+    expect(run(['--jool.instance= a , b ']).instances).toEqual([own('a'), own('b')]);
+    expect(run(['--jool.instance= a@x , b ']).instances).toEqual([inNetns('a', 'x'), own('b')]);
   });
 
   it('the environment variable takes a comma list', () => {
-    expect(run([], { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: 'default,alt' }).instances).toEqual(['default', 'alt']);
+    expect(run([], { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: 'default,alt' }).instances).toEqual([own('default'), own('alt')]);
+    expect(run([], { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: 'default,alt@x64' }).instances).toEqual([own('default'), inNetns('alt', 'x64')]);
   });
 
   it('the flag replaces (not extends) the variable', () => {
-    expect(run(['--jool.instance=x'], { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: 'default,alt' }).instances).toEqual(['x']);
+    expect(run(['--jool.instance=x'], { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: 'default,alt' }).instances).toEqual([own('x')]);
+    const config = run(['--jool.instance=x'], { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: '*' });
+    expect(config.discover).toBe(false);
+    expect(config.instances).toEqual([own('x')]);
   });
 
-  it('accepts names at Jool\'s limits: 15 characters, any printable ASCII', () => {
-    expect(run(['--jool.instance=abcdefghijklmno']).instances).toEqual(['abcdefghijklmno']);
-    expect(run(['--jool.instance=a b~!@#$%^&*()']).instances).toEqual(['a b~!@#$%^&*()']);
+  it('accepts names at Jool\'s limits: 15 characters, any printable ASCII (but "@", which starts a namespace)', () => {
+    expect(run(['--jool.instance=abcdefghijklmno']).instances).toEqual([own('abcdefghijklmno')]);
+    expect(run(['--jool.instance=a b~!#$%^&*()']).instances).toEqual([own('a b~!#$%^&*()')]);
+    // The 15-character limit is on the name, not on NAME@NETNS.
+    expect(run(['--jool.instance=abcdefghijklmno@a-long-namespace-name']).instances)
+      .toEqual([inNetns('abcdefghijklmno', 'a-long-namespace-name')]);
   });
 
   it.each([
@@ -100,15 +142,161 @@ describe('--jool.instance', () => {
     ['--jool.instance=a,', /empty/],
     ['--jool.instance=caf\u00e9', /character/],
     ['--jool.instance=a\tb', /character/],
+    ['--jool.instance=@x64', /empty/],
+    ['--jool.instance=abcdefghijklmnop@x64', /15 characters/],
+    ['--jool.instance=a@', /"" is not a network namespace name/],
+    ['--jool.instance=a@.', /"\." is not a network namespace name/],
+    ['--jool.instance=a@..', /"\.\." is not a network namespace name/],
+    ['--jool.instance=a@x/y', /"x\/y" is not a network namespace name/],
+    ['--jool.instance=a@/run/netns/x', /is not a network namespace name/],
   ])('%j is refused', (flag, message) => {
     const e = configError([flag]);
-    expect(e.message).toMatch(/^--jool\.instance: /);
+    // The message names the flag (and since NAME@NETNS, the value given) and says why.
+    expect(e.message).toMatch(/^--jool\.instance[=:]/);
+    // A comma list names the element at fault (`--jool.instance=: ...` for an empty one); a value
+    // with unprintable or non-ASCII characters is echoed JSON-quoted, so the message stays one line.
+    const value = flag.slice('--jool.instance='.length);
+    const echoed = /^[\x21-\x7e]*$/.test(value) ? value : JSON.stringify(value);
+    if (!flag.includes(',')) expect(e.message.startsWith(`--jool.instance=${echoed}: `)).toBe(true);
     expect(e.message).toMatch(message);
+    expect(e.message).not.toContain('\n');
   });
 
   it('a name given twice is refused', () => {
-    expect(configError(['--jool.instance=a', '--jool.instance=a']).message).toMatch(/"a" is given twice/);
+    expect(configError(['--jool.instance=a', '--jool.instance=a']).message).toMatch(/^--jool\.instance: "a" is given twice$/);
     expect(configError([], { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: 'a,b, a' }).message).toMatch(/twice/);
+  });
+
+  it('duplicates are by NAME@NETNS: the same name in two namespaces is two instances', () => {
+    expect(configError(['--jool.instance=a@x', '--jool.instance=a@x']).message).toMatch(/^--jool\.instance: "a@x" is given twice$/);
+    expect(configError(['--jool.instance=a@x,b, a@x ']).message).toMatch(/"a@x" is given twice/);
+    expect(run(['--jool.instance=a', '--jool.instance=a@x']).instances).toEqual([own('a'), inNetns('a', 'x')]);
+    expect(run(['--jool.instance=a@x,a@y']).instances).toEqual([inNetns('a', 'x'), inNetns('a', 'y')]);
+    expect(run(['--jool.instance=a@x,b@x']).instances).toEqual([inNetns('a', 'x'), inNetns('b', 'x')]);
+  });
+
+  it('NAME@NETNS: jool\'s name, and the namespace to run jool in', () => {
+    const config = run(['--jool.instance=alt@x64']);
+    expect(config.instances).toStrictEqual([{ key: 'alt@x64', name: 'alt', netns: 'x64' }]);
+    expect(config.discover).toBe(false);
+    expect(run(['--jool.instance=default']).instances).toStrictEqual([{ key: 'default', name: 'default', netns: undefined }]);
+  });
+
+  it('* discovers, and is not itself an instance', () => {
+    expect(run(['--jool.instance=*'])).toMatchObject({ discover: true, instances: [], netns: [] });
+    expect(run(['--jool.instance', '*'])).toMatchObject({ discover: true, instances: [] });
+    expect(run([], { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: '*' })).toMatchObject({ discover: true, instances: [] });
+    expect(run(['--jool.instance= * '])).toMatchObject({ discover: true, instances: [] });
+    // With named instances too: those are polled besides the discovered ones.
+    expect(run(['--jool.instance=*,alt@x64', '--jool.instance=b'])).toMatchObject({
+      discover: true,
+      instances: [inNetns('alt', 'x64'), own('b')],
+    });
+    expect(run(['--jool.instance=a']).discover).toBe(false);
+  });
+
+  it('no instance at all is refused, naming the flag', () => {
+    const e = configError([], { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: '' });
+    expect(e.message).toMatch(/^--jool\.instance: /);
+    expect(e.message).toMatch(/at least one/);
+  });
+
+  it('a refusal stays one line whatever the value holds', () => {
+    // Before NAME@NETNS the refusal quoted the name (JSON), so a newline in it stayed "\n".
+    for (const value of ['a\nb', 'a@x\n/']) {
+      const e = configError([`--jool.instance=${value}`]);
+      expect(e.message).toMatch(/^--jool\.instance/);
+      expect(e.message).not.toContain('\n');
+    }
+  });
+});
+
+describe('--jool.netns', () => {
+  it('is empty unless given', () => {
+    expect(run([]).netns).toEqual([]);
+    expect(run(['--jool.instance=*']).netns).toEqual([]);
+  });
+
+  it('is repeatable, takes comma lists, trimmed, with --jool.instance=*', () => {
+    expect(run(['--jool.instance=*', '--jool.netns=a', '--jool.netns', 'b']).netns).toEqual(['a', 'b']);
+    expect(run(['--jool.instance=*', '--jool.netns=a, b', '--jool.netns=c']).netns).toEqual(['a', 'b', 'c']);
+  });
+
+  it('the environment variable takes a comma list; the flag replaces it', () => {
+    const env = { JOOL_SESSION_EXPORTER_JOOL_INSTANCE: '*', JOOL_SESSION_EXPORTER_JOOL_NETNS: 'x64,ns-2' };
+    expect(run([], env)).toMatchObject({ discover: true, netns: ['x64', 'ns-2'] });
+    expect(run(['--jool.netns=y'], env).netns).toEqual(['y']);
+  });
+
+  it.each([
+    [['--jool.netns=x64']],
+    [['--jool.netns=x64', '--jool.instance=a']],
+    [['--jool.netns=x64', '--jool.instance=a@x64']],
+  ])('without --jool.instance=* is refused: %j', (argv) => {
+    const e = configError(argv);
+    expect(e.message).toMatch(/^--jool\.netns /);
+    expect(e.message).toMatch(/--jool\.instance=\*/);
+    expect(e.message).toMatch(/NAME@NETNS/);
+    expect(e.message).not.toContain('\n');
+  });
+
+  it('the variable without * is refused like the flag', () => {
+    expect(configError([], { JOOL_SESSION_EXPORTER_JOOL_NETNS: 'x64' }).message).toMatch(/--jool\.netns.*--jool\.instance=\*/);
+  });
+
+  it.each(['', '.', '..', 'x/y', '/run/netns/x'])('%j is not a namespace name', (name) => {
+    const e = configError(['--jool.instance=*', `--jool.netns=${name}`]);
+    expect(e.message).toMatch(/^--jool\.netns: /);
+    expect(e.message).toContain(`"${name}" is not a network namespace name`);
+    expect(e.message).not.toContain('\n');
+  });
+
+  it('a refusal stays one line whatever the value holds', () => {
+    const e = configError(['--jool.instance=*', '--jool.netns=a\n/b']);
+    expect(e.message).toMatch(/^--jool\.netns/);
+    expect(e.message).not.toContain('\n');
+  });
+});
+
+describe('--clients.prefix-length and --clients.top', () => {
+  it.each([0, 1, 48, 56, 64, 128])('--clients.prefix-length=%i', (length) => {
+    expect(run([`--clients.prefix-length=${length}`]).clients).toEqual({ prefixLength: length, top: 10 });
+  });
+
+  it.each([0, 1, 10, 1000])('--clients.top=%i', (top) => {
+    expect(run([`--clients.top=${top}`]).clients).toEqual({ prefixLength: 128, top });
+  });
+
+  it('come from their variables, and a flag beats its variable', () => {
+    const env = { JOOL_SESSION_EXPORTER_CLIENTS_PREFIX_LENGTH: '56', JOOL_SESSION_EXPORTER_CLIENTS_TOP: '20' };
+    expect(run([], env).clients).toEqual({ prefixLength: 56, top: 20 });
+    expect(run(['--clients.prefix-length=64'], env).clients).toEqual({ prefixLength: 64, top: 20 });
+    expect(run(['--clients.top=0'], env).clients).toEqual({ prefixLength: 56, top: 0 });
+  });
+
+  it.each([
+    ['clients.prefix-length', '129', 128],
+    ['clients.prefix-length', '-1', 128],
+    ['clients.prefix-length', '5.5', 128],
+    ['clients.prefix-length', 'abc', 128],
+    ['clients.prefix-length', '', 128],
+    ['clients.prefix-length', '1e2', 128],
+    ['clients.prefix-length', ' 64', 128],
+    ['clients.prefix-length', '0x40', 128],
+    ['clients.top', '1001', 1000],
+    ['clients.top', '-1', 1000],
+    ['clients.top', '2.5', 1000],
+    ['clients.top', 'ten', 1000],
+    ['clients.top', '', 1000],
+  ])('--%s=%j is refused', (name, value, max) => {
+    const e = configError([`--${name}=${value}`]);
+    const echoed = /^[\x21-\x7e]*$/.test(value as string) ? value : JSON.stringify(value);
+    expect(e.message).toBe(`--${name}=${echoed}: must be a whole number from 0 to ${max}`);
+  });
+
+  it('an invalid variable is refused like the flag', () => {
+    expect(configError([], { JOOL_SESSION_EXPORTER_CLIENTS_PREFIX_LENGTH: '129' }).message).toMatch(/^--clients\.prefix-length=129: /);
+    expect(configError([], { JOOL_SESSION_EXPORTER_CLIENTS_TOP: '1001' }).message).toMatch(/^--clients\.top=1001: /);
   });
 });
 
@@ -117,14 +305,20 @@ describe('environment variables', () => {
     expect(envName('web.listen-address')).toBe('JOOL_SESSION_EXPORTER_WEB_LISTEN_ADDRESS');
     expect(envName('jool.instance')).toBe('JOOL_SESSION_EXPORTER_JOOL_INSTANCE');
     expect(envName('log.level')).toBe('JOOL_SESSION_EXPORTER_LOG_LEVEL');
+    expect(envName('jool.netns')).toBe('JOOL_SESSION_EXPORTER_JOOL_NETNS');
+    expect(envName('clients.prefix-length')).toBe('JOOL_SESSION_EXPORTER_CLIENTS_PREFIX_LENGTH');
+    expect(envName('clients.top')).toBe('JOOL_SESSION_EXPORTER_CLIENTS_TOP');
   });
 
   it('set every flag', () => {
     expect(run([], {
       JOOL_SESSION_EXPORTER_SOURCE: 'demo',
       JOOL_SESSION_EXPORTER_JOOL_PATH: '/opt/jool',
-      JOOL_SESSION_EXPORTER_JOOL_INSTANCE: 'alt',
+      JOOL_SESSION_EXPORTER_JOOL_INSTANCE: '*,alt@x64',
+      JOOL_SESSION_EXPORTER_JOOL_NETNS: 'ns1,ns2',
       JOOL_SESSION_EXPORTER_JOOL_DIALECT: '4',
+      JOOL_SESSION_EXPORTER_CLIENTS_PREFIX_LENGTH: '48',
+      JOOL_SESSION_EXPORTER_CLIENTS_TOP: '1000',
       JOOL_SESSION_EXPORTER_JOOL_TIMEOUT: '5s',
       JOOL_SESSION_EXPORTER_POLL_INTERVAL: '1m',
       JOOL_SESSION_EXPORTER_WEB_LISTEN_ADDRESS: '[::]:9000',
@@ -134,8 +328,11 @@ describe('environment variables', () => {
     })).toEqual({
       source: 'demo',
       joolPath: '/opt/jool',
-      instances: ['alt'],
+      instances: [inNetns('alt', 'x64')],
+      discover: true,
+      netns: ['ns1', 'ns2'],
       dialect: 4,
+      clients: { prefixLength: 48, top: 1000 },
       timeoutMs: 5000,
       pollIntervalMs: 60_000,
       listen: { host: '::', port: 9000 },
@@ -169,6 +366,27 @@ describe('environment variables', () => {
     expect(text).toContain('--help');
     expect(text).toContain('--version');
   });
+
+  it('usage() lists the new flags with their defaults and variables', () => {
+    const lines = usage().split('\n');
+    const block = (flag: string) => {
+      const at = lines.findIndex((line) => line.trim().startsWith(`--${flag}=VALUE`));
+      expect(at, flag).toBeGreaterThanOrEqual(0);
+      return lines.slice(at, at + 3).join('\n');
+    };
+    const netns = block('jool.netns');
+    expect(netns).toContain('--jool.netns=VALUE ...');
+    expect(netns).toContain('Default: none. Environment: JOOL_SESSION_EXPORTER_JOOL_NETNS.');
+    expect(netns).toMatch(/--jool\.instance=\*/);
+    const instance = block('jool.instance');
+    expect(instance).toContain('--jool.instance=VALUE ...');
+    expect(instance).toContain('NAME@NETNS');
+    expect(instance).toContain('*');
+    expect(instance).toContain('Default: "default". Environment: JOOL_SESSION_EXPORTER_JOOL_INSTANCE.');
+    expect(block('clients.prefix-length')).toContain('Default: "128". Environment: JOOL_SESSION_EXPORTER_CLIENTS_PREFIX_LENGTH.');
+    expect(block('clients.top')).toContain('Default: "10". Environment: JOOL_SESSION_EXPORTER_CLIENTS_TOP.');
+    expect(block('clients.top')).not.toContain('...');
+  });
 });
 
 describe('invalid values', () => {
@@ -194,6 +412,12 @@ describe('invalid values', () => {
     [['--log.level'], /log\.level/], // missing value
     [['positional'], /positional/i],
     [['--help=yes'], /help/],
+    [['--clients.prefix-length=129'], /--clients\.prefix-length=129: must be a whole number from 0 to 128/],
+    [['--clients.top=1001'], /--clients\.top=1001: must be a whole number from 0 to 1000/],
+    [['--jool.netns=x'], /--jool\.netns is for --jool\.instance=\*/],
+    [['--jool.instance=*', '--jool.netns=..'], /--jool\.netns: "\.\." is not a network namespace name/],
+    [['--jool.instance=a@..'], /--jool\.instance=a@\.\.: "\.\." is not a network namespace name/],
+    [['--clients.top'], /clients\.top/], // missing value
   ] as Array<[string[], RegExp]>)('%j', (argv, message) => {
     const e = configError(argv);
     expect(e.message).toMatch(message);
