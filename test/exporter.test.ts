@@ -258,6 +258,16 @@ describe('polling and scraping', () => {
     expect((await exporter.get('/healthz')).status).toBe(200);
   });
 
+  it('a poll cut short by shutdown is not counted or logged as a failure', async () => {
+    const exporter = await startTestExporter([`--jool.path=${fakeJool({ FAKE_JOOL_MODE: 'slow', FAKE_JOOL_SLOW_SECONDS: '5' }).path}`, '--jool.dialect=4']);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the first poll is now waiting on a slow table
+    const started = Date.now();
+    await exporter.stop();
+    expect(Date.now() - started).toBeLessThan(2000); // the call was killed, not waited out
+    expect(exporter.logs.filter((l) => l.includes('poll failed'))).toEqual([]);
+    expect(exporter.store.current.instances[0]!.polls).toBe(0);
+  });
+
   it('never runs two polls of one instance at once, and scrapes never trigger polls', async () => {
     const jool = fakeJool({ FAKE_JOOL_MODE: 'slow', FAKE_JOOL_SLOW_SECONDS: '0.2' });
     const exporter = await start([`--jool.path=${jool.path}`, '--jool.dialect=4']);

@@ -14,6 +14,7 @@ import type { JoolRunner } from '../jool/runner.js';
 import { INSTANCE_DISPLAY_ARGS, instanceProbeArgs, type Dialect } from '../jool/commands.js';
 import { instanceSpec, type InstanceSpec } from '../jool/instances.js';
 import { detectJool } from './poll-instance.js';
+import type { JoolVersion } from './status.js';
 import { readOutput, type CallFailure } from './read-table.js';
 
 /** jool's exit status when the namespace it runs in has no instance of that name. */
@@ -35,7 +36,12 @@ export interface Unreachable {
 }
 
 export type DiscoveryResult =
-  | { readonly ok: true; readonly instances: readonly InstanceSpec[]; readonly unreachable: readonly Unreachable[] }
+  | {
+      readonly ok: true;
+      readonly instances: readonly InstanceSpec[];
+      readonly unreachable: readonly Unreachable[];
+      readonly jool: JoolVersion;
+    }
   | CallFailure;
 
 interface ListedInstance {
@@ -60,12 +66,13 @@ export function parseInstanceList(text: string): { listed: ListedInstance[]; unr
   return { listed, unreadable: undefined };
 }
 
-export async function discoverInstances(context: DiscoveryContext): Promise<DiscoveryResult> {
+/** `known`: the jool version from the last discovery, so `jool --version` is asked only once. */
+export async function discoverInstances(context: DiscoveryContext, known?: JoolVersion): Promise<DiscoveryResult> {
   const own = context.runIn(undefined);
-  const jool = await detectJool(own, context.dialect, context.timeoutMs);
+  const jool = known ?? (await detectJool(own, context.dialect, context.timeoutMs));
   if ('ok' in jool) return jool;
   // Jool 3 has one unnamed instance and no instance list.
-  if (jool.dialect === 3) return { ok: true, instances: [instanceSpec('default')], unreachable: [] };
+  if (jool.dialect === 3) return { ok: true, instances: [instanceSpec('default')], unreachable: [], jool };
 
   const read = await readOutput(own, INSTANCE_DISPLAY_ARGS, context.timeoutMs);
   if (!read.ok) return read;
@@ -91,7 +98,7 @@ export async function discoverInstances(context: DiscoveryContext): Promise<Disc
   // "a@x": poll the first rather than mixing two instances in one series set.
   const byKey = new Map<string, InstanceSpec>();
   for (const spec of instances) if (!byKey.has(spec.key)) byKey.set(spec.key, spec);
-  return { ok: true, instances: [...byKey.values()], unreachable };
+  return { ok: true, instances: [...byKey.values()], unreachable, jool };
 }
 
 /**

@@ -15,7 +15,7 @@ import type { InstanceSpec } from '../jool/instances.js';
 import { pollInstance, type PollOutcome, type PollTarget } from './poll-instance.js';
 import { discoverInstances } from './discovery.js';
 import { startLoop, type Loop } from './loop.js';
-import type { DiscoveryStatus, InstanceStatus, StatusStore } from './status.js';
+import type { DiscoveryStatus, InstanceStatus, JoolVersion, StatusStore } from './status.js';
 
 export interface PollerOptions {
   /** Instances configured by name. */
@@ -59,7 +59,7 @@ export function startPoller(options: PollerOptions): Poller {
     const run = options.runIn(spec.netns);
     loops.set(
       spec.key,
-      startLoop((track) => pollAndRecord({ ...untracked, run: track(run) }, now()), intervalMs, now),
+      startLoop((track, isStopped) => pollAndRecord({ ...untracked, run: track(run) }, now(), isStopped), intervalMs, now),
     );
   }
 
@@ -70,7 +70,7 @@ export function startPoller(options: PollerOptions): Poller {
     store.remove(key);
   }
 
-  async function pollAndRecord(target: PollTarget, started: number): Promise<void> {
+  async function pollAndRecord(target: PollTarget, started: number, isStopped: () => boolean): Promise<void> {
     const previous = store.current.instances.find((status) => status.name === target.key);
     if (previous === undefined) return;
     let outcome: PollOutcome;
@@ -80,6 +80,8 @@ export function startPoller(options: PollerOptions): Poller {
       // A bug, not a jool fault: report it like one rather than stopping the loop.
       outcome = { ok: false, reason: 'parse', message: `internal error: ${(error as Error).stack ?? error}`, rejected: {} };
     }
+    // A poll cut short by stop() (shutdown, or the instance gone) says nothing about Jool: not recorded.
+    if (isStopped()) return;
     const status = nextStatus(previous, outcome, started, now());
     store.replace(status);
     logOutcome(log, previous, status, outcome);
@@ -91,14 +93,14 @@ export function startPoller(options: PollerOptions): Poller {
   if (options.discovery !== undefined) {
     const { netns } = options.discovery;
     let discovery: DiscoveryStatus = { runs: 0, failures: 0, lastError: undefined, unreachable: [] };
+    let jool: JoolVersion | undefined; // asked once, again only after a failed discovery
     discoveryLoop = startLoop(async (track, isStopped) => {
-      const result = await discoverInstances({
-        runIn: (ns) => track(options.runIn(ns)),
-        netns,
-        dialect: options.dialect,
-        timeoutMs: options.timeoutMs,
-      });
+      const result = await discoverInstances(
+        { runIn: (ns) => track(options.runIn(ns)), netns, dialect: options.dialect, timeoutMs: options.timeoutMs },
+        jool,
+      );
       if (isStopped()) return;
+      jool = result.ok ? result.jool : undefined;
       if (!result.ok) {
         // Keep polling what we know: a failed discovery says nothing about which instances are gone.
         if (discovery.lastError !== result.message) log.error('instance discovery failed', { reason: result.reason, err: result.message });
