@@ -5,10 +5,10 @@
 # Addresses are documentation ranges only (RFC 3849, RFC 5737, RFC 6052).
 #
 #   netns client6 (IPv6-only hosts)                 netns server4 (IPv4 hosts)
-#   2001:db8:1::10 .. ::13                          192.0.2.2    (TCP 7000/7001,
+#   2001:db8:1::10 .. ::13, 2001:db8:1:1::10        192.0.2.2    (TCP 7000/7001,
 #        |  c6-nat64                                               UDP 7000)
 #        |                                          192.0.2.130
-#   2001:db8:1::1 nat64-c6                          198.51.100.0/24: black hole
+#   2001:db8:1::1, 2001:db8:1:1::1 nat64-c6         198.51.100.0/24: black hole
 #   [root netns: Jool instance "default",               (packets vanish, nothing
 #    pool6 64:ff9b::/96, pool4 192.0.2.1]                answers: TCP stays in
 #   192.0.2.1 nat64-s4 ---------------- s4-nat64 192.0.2.2     V6_INIT)
@@ -59,6 +59,10 @@ ip -6 addr add 2001:db8:1::1/64 dev nat64-c6 nodad
 for a in 2 10 11 12 13; do
 	ip -n client6 -6 addr add 2001:db8:1::$a/64 dev c6-nat64 nodad
 done
+# A client in a second /64 on the same link: subscribers cut to /64 are then
+# two, not one.
+ip -6 addr add 2001:db8:1:1::1/64 dev nat64-c6 nodad
+ip -n client6 -6 addr add 2001:db8:1:1::10/64 dev c6-nat64 nodad
 ip -n alt -6 addr add 2001:db8:2::1/64 dev alt-c6 nodad
 for a in 2 20 21; do
 	ip -n client6 -6 addr add 2001:db8:2::$a/64 dev c6-alt nodad
@@ -116,11 +120,31 @@ in_ns server4 traffic server 192.0.2.2 192.0.2.130
 S=64:ff9b::192.0.2.2       # the IPv4 server, as the IPv6 clients see it
 HOLE=64:ff9b::198.51.100.7 # nobody answers there
 C1=2001:db8:1::10 C2=2001:db8:1::11 C3=2001:db8:1::12 C4=2001:db8:1::13
+C5=2001:db8:1:1::10        # the client in the other /64
 tcp() { in_ns client6 traffic tcp "$@"; }
+
+# First the static BIB entries, so that no dynamic connection has taken their
+# ports yet. An IPv4 SYN to a static BIB entry makes a session in V4_INIT; the
+# IPv6 host has no listener there and answers RST, which Jool translates back
+# (nc: "Connection refused") and which leaves the session in V4_INIT (only an
+# IPv6 SYN would move it to ESTABLISHED).
+say "TCP: V4_INIT (IPv4-initiated SYN to a static BIB entry, refused by the IPv6 host)"
+jool -i default bib add --tcp $C1#8000 192.0.2.1#18000
+in_ns server4 timeout 5 nc 192.0.2.1 18000 </dev/null >/dev/null 2>&1 || true
+# An orphan BIB entry outside pool4 (what `pool4 remove --quick` leaves behind;
+# Jool refuses a static BIB entry outside pool4, exit 22): a one-port pool4
+# entry, a static BIB entry on it, a V4_INIT session through it, then the pool4
+# entry removed with --quick, which keeps the BIB entry and its session.
+say "TCP: an orphan BIB entry outside pool4 (192.0.2.1#5000), one more V4_INIT session"
+jool -i default pool4 add --tcp 192.0.2.1 5000-5000
+jool -i default bib add --tcp $C2#8001 192.0.2.1#5000
+in_ns server4 timeout 5 nc 192.0.2.1 5000 </dev/null >/dev/null 2>&1 || true
+jool -i default pool4 remove --tcp 192.0.2.1 5000-5000 --quick
 
 say "TCP: ESTABLISHED (connections left open)"
 tcp $C1 $S 7000 6 hold
 tcp $C2 $S 7000 5 hold
+tcp $C5 $S 7000 2 hold
 say "TCP: V6_FIN_RCV (the IPv6 client half-closed: only its FIN went through)"
 tcp $C3 $S 7000 4 shut
 say "TCP: V4_FIN_RCV (the IPv4 server half-closed: only its FIN went through)"
