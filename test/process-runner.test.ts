@@ -47,6 +47,12 @@ describe('process runner (real child processes)', () => {
     expect(exit.message).toMatch(/EACCES/);
   });
 
+  it('reports a spawn() that throws (EPERM from a file capability, a NUL in an argument) as a spawn failure', async () => {
+    const { exit } = await drain(createProcessRunner({ command: [fakeJool().path] }), ['-i', 'de\0fault']);
+    expect(exit.failure).toBe('spawn');
+    expect(exit.message).toMatch(/ERR_INVALID_ARG_VALUE/);
+  });
+
   it('keeps the exit status and stderr of a failing jool (missing instance: header, then exit 3)', async () => {
     const jool = fakeJool();
     const { stdout, exit } = await drain(createProcessRunner({ command: [jool.path] }), ['-i', 'nope', 'session', 'display', '--tcp', '--csv', '--numeric']);

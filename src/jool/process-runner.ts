@@ -7,7 +7,8 @@
  * timeout or abort: a wrapper (`ip netns exec`, a shell script) must not leave
  * a grandchild holding the pipe open, or the call would never end.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { Readable } from 'node:stream';
 import type { JoolCall, JoolExit, JoolRunner, RunOptions } from './runner.js';
 
 const STDERR_CAP_BYTES = 16 * 1024;
@@ -24,11 +25,18 @@ export function createProcessRunner({ command }: ProcessRunnerOptions): JoolRunn
 }
 
 function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): JoolCall {
-  const child = spawn(file, argv, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // own process group, so that killGroup() reaches grandchildren
-    env: { ...process.env, LC_ALL: 'C' }, // jool's messages and number formats, unlocalised
-  });
+  let child: ChildProcessByStdio<null, Readable, Readable>;
+  try {
+    child = spawn(file, argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // own process group, so that killGroup() reaches grandchildren
+      env: { ...process.env, LC_ALL: 'C' }, // jool's messages and number formats, unlocalised
+    });
+  } catch (error) {
+    // Some failures (EPERM from a file capability the container may not grant, a NUL in an
+    // argument) are thrown by spawn() itself instead of being emitted: the same 'spawn' failure.
+    return failedCall(`cannot run ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
   let failure: JoolExit['failure'];
   let message: string | undefined;
   let stderr = '';
@@ -91,5 +99,13 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
       message ??= 'aborted';
       killGroup();
     },
+  };
+}
+
+function failedCall(message: string): JoolCall {
+  return {
+    stdout: Readable.from([]),
+    exit: Promise.resolve({ exitCode: null, signal: null, stderr: '', failure: 'spawn', message }),
+    abort() {},
   };
 }
