@@ -1,22 +1,53 @@
-# jool-session-exporter: build with dev dependencies, run with production ones only.
+# jool-session-exporter: built with dev dependencies, run with production ones only.
+#
+#   docker build -t jool-session-exporter .
+#   docker run -d --name jool-session-exporter --network host --cap-add NET_ADMIN \
+#     jool-session-exporter --jool.instance=default
+#
+# The image's jool client (Debian bookworm's jool-tools, 4.1.9) must match the version of the
+# host's Jool kernel module: Jool refuses a client of another version. See "Deploy" in README.md.
+
+# --- build: TypeScript → dist/ (dev dependencies: typescript, @types/*) -------------------------
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json ./
+# --ignore-scripts: the `prepare` script (tsc) needs src/, which is copied below; this layer of
+# dependencies is then reused as long as package-lock.json does not change.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
 COPY src ./src
-# npm ci runs the prepare script, which compiles src/ to dist/.
-RUN npm ci && npm prune --omit=dev
+RUN npm run build
 
+# --- deps: production dependencies only --------------------------------------------------------
+# --ignore-scripts: `npm ci` would run `prepare` (tsc), and TypeScript is a dev dependency.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+# --- runtime ------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim
-# The jool client, to talk to the host's kernel module (its version must match the module's).
+# jool-tools: the jool client that talks to the host's kernel module (its version must match the
+# module's). iproute2: `ip netns exec`, for --jool.instance=NAME@NETNS.
+# Jool's kernel module checks capable(CAP_NET_ADMIN) for `session`, `pool4`, `instance` and
+# `global display` (only `stats display` is exempt), and this image runs as a non-root user, for
+# whom Docker's --cap-add only fills the bounding set. So /usr/bin/jool gets the file capability
+# cap_net_admin+ep: run with `--cap-add NET_ADMIN` and jool (only jool, not node) has it.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends jool-tools \
+ && apt-get install -y --no-install-recommends jool-tools iproute2 \
+ && setcap cap_net_admin+ep /usr/bin/jool \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=deps /app/package.json /app/package-lock.json ./
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
-USER node
+ENV NODE_ENV=production
+# The node image's unprivileged `node` user, numerically (so that runAsNonRoot can verify it).
+USER 1000:1000
 EXPOSE 9812
-HEALTHCHECK --interval=30s --timeout=5s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:9812/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Probes the default listen address; with another --web.listen-address, override it with
+# `docker run --health-cmd`.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9812/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "dist/src/main.js"]
