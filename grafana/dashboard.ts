@@ -36,18 +36,19 @@ const TARGET = 'job=~"$job", instance=~"$instance"';
 const ONLY_EXPORTERS = `and on (job, instance) jool_session_exporter_build_info{${TARGET}}`;
 
 /**
- * jool_stats_total stats that are not drops: traffic received and translated, ICMP errors Jool sent
- * successfully, packets stored for simultaneous open, and joold (session synchronisation) counters.
- * Every other stat is a packet dropped, filtered or a translation cancelled.
+ * jool_stats_total stats that are not drops: traffic received and translated, ICMP errors Jool
+ * generated itself (sent or not), packets stored for simultaneous open, packets that are not Jool's
+ * to translate and go back to the kernel (POOL4/POOL6_MISMATCH), and joold (session
+ * synchronisation) counters. Every other stat is a packet dropped, filtered or a translation
+ * cancelled. The same set as the recording rule jool_instance_stat:jool_stats_drops:rate5m
+ * (prometheus/jool-recording.yml).
  */
 const NOT_DROPS = [
-  'JSTAT_RECEIVED6',
-  'JSTAT_RECEIVED4',
+  'JSTAT_RECEIVED[46]',
   'JSTAT_SUCCESS',
-  'JSTAT_ICMP6ERR_SUCCESS',
-  'JSTAT_ICMP4ERR_SUCCESS',
-  'JSTAT_TYPE1PKT',
-  'JSTAT_TYPE2PKT',
+  'JSTAT_ICMP[46]ERR_(SUCCESS|FAILURE)',
+  'JSTAT_TYPE[12]PKT',
+  'JSTAT_POOL[46]_MISMATCH',
   'JSTAT_JOOLD_.*',
 ].join('|');
 
