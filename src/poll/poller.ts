@@ -161,7 +161,6 @@ export function nextStatus(previous: InstanceStatus, outcome: PollOutcome, start
       tables: outcome.tables,
       pool4: outcome.pool4,
       stats: outcome.stats,
-      tablesPolledAt: finished,
     };
   }
   return {
@@ -173,7 +172,6 @@ export function nextStatus(previous: InstanceStatus, outcome: PollOutcome, start
     tables: undefined,
     pool4: undefined,
     stats: undefined,
-    tablesPolledAt: undefined,
     // Re-detect the version after the binary could not run or answered oddly (it may have been upgraded).
     jool: outcome.reason === 'spawn' || outcome.reason === 'dialect' ? undefined : base.jool,
   };

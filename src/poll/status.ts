@@ -51,8 +51,6 @@ export interface InstanceStatus {
   readonly pool4: Readonly<Record<Protocol, Pool4Report>> | undefined;
   /** Jool's counters from the same poll; undefined also where Jool has none (Jool 3). */
   readonly stats: readonly JoolStat[] | undefined;
-  /** When the poll that produced `tables` finished (ms since the epoch). */
-  readonly tablesPolledAt: number | undefined;
   readonly jool: JoolVersion | undefined;
 }
 
@@ -101,7 +99,6 @@ export function initialStatus(name: string): InstanceStatus {
     tables: undefined,
     pool4: undefined,
     stats: undefined,
-    tablesPolledAt: undefined,
     jool: undefined,
   };
 }
