@@ -258,6 +258,31 @@ describe('polling and scraping', () => {
     expect((await exporter.get('/healthz')).status).toBe(200);
   });
 
+  it('every scrape shows one complete poll: the families agree with each other while the tables change', async () => {
+    // The demo's tables change from poll to poll; polls every 20 ms race the scrapes.
+    const exporter = await startTestExporter(['--source=demo', '--poll.interval=20ms'], 'info');
+    running.push(exporter);
+    await exporter.poller.firstPollDone;
+    const seen = new Set<number>();
+    for (let i = 0; i < 60; i++) {
+      const m = parseMetrics(await exporter.text('/metrics'));
+      for (const protocol of PROTOCOLS) {
+        const labels = `jool_instance="default",protocol="${protocol}"`;
+        const sessions = m.get(`jool_sessions{${labels}}`)!;
+        expect(m.get(`jool_session_expiry_seconds_count{${labels}}`)).toBe(sessions);
+        expect(m.get(`jool_sessions_per_subscriber_sum{${labels}}`)).toBe(sessions);
+        expect(m.get(`jool_bib_entries_per_subscriber_sum{${labels}}`)).toBe(m.get(`jool_bib_entries{${labels}}`));
+        if (protocol === 'tcp') {
+          seen.add(sessions);
+          const states = STATES.reduce((sum, state) => sum + m.get(`jool_tcp_sessions{jool_instance="default",state="${state}"}`)!, 0);
+          expect(states).toBe(sessions);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(seen.size).toBeGreaterThan(1); // the tables did change under the scrapes
+  });
+
   it('a poll cut short by shutdown is not counted or logged as a failure', async () => {
     const exporter = await startTestExporter([`--jool.path=${fakeJool({ FAKE_JOOL_MODE: 'slow', FAKE_JOOL_SLOW_SECONDS: '5' }).path}`, '--jool.dialect=4']);
     await new Promise((resolve) => setTimeout(resolve, 300)); // the first poll is now waiting on a slow table

@@ -36,8 +36,6 @@ export function createMetricsRenderer(options: MetricsOptions): MetricsRenderer 
     }
     return cached;
   };
-  // One status per scrape: every family of one /metrics answer comes from the same polls.
-  let scrapeStatus: ExporterStatus | undefined;
 
   const makeRegistry = (contentType: RegistryContentType) => {
     const registry = new Registry<RegistryContentType>();
@@ -50,7 +48,9 @@ export function createMetricsRenderer(options: MetricsOptions): MetricsRenderer 
       registers: [registry],
     }).set({ version: options.version, nodejs_version: process.version }, 1);
     for (const collector of options.collectors) {
-      for (const d of collector.descs) registry.registerMetric(customMetric(d, () => familiesOf(scrapeStatus ?? options.status())));
+      // prom-client calls every metric's get() synchronously when a scrape starts (registry.metrics()
+      // maps them before its first await), so all families of one answer come from one status.
+      for (const d of collector.descs) registry.registerMetric(customMetric(d, () => familiesOf(options.status())));
     }
     return registry;
   };
@@ -60,12 +60,7 @@ export function createMetricsRenderer(options: MetricsOptions): MetricsRenderer 
   return {
     async render(accept) {
       const registry = accept !== undefined && accept.includes('application/openmetrics-text') ? openMetrics : text;
-      scrapeStatus = options.status();
-      try {
-        return { contentType: registry.contentType, body: await registry.metrics() };
-      } finally {
-        scrapeStatus = undefined;
-      }
+      return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
 }
