@@ -35,7 +35,9 @@ async function main(): Promise<number> {
     return 1;
   }
   log.info('listening', {
-    address: `${exporter.address.address}:${exporter.address.port}`,
+    address: exporter.address.address.includes(':')
+      ? `[${exporter.address.address}]:${exporter.address.port}`
+      : `${exporter.address.address}:${exporter.address.port}`,
     source: config.source,
     instances: [...config.instances.map((i) => i.key), ...(config.discover ? ['*'] : [])].join(','),
     interval: config.pollIntervalMs / 1000 + 's',
