@@ -8,6 +8,9 @@ import type { JoolRunner } from '../jool/runner.js';
 import { createSessionCsvParser, type ParseResult } from '../parse/session-csv.js';
 import type { FailureReason } from './status.js';
 
+/** Longest stretch of parsing between two turns of the event loop. */
+const YIELD_EVERY_MS = 4;
+
 export type CallFailure = {
   readonly ok: false;
   readonly reason: FailureReason;
@@ -26,7 +29,17 @@ export async function readSessionTable(
   const call = run(args, { timeoutMs });
   const parser = createSessionCsvParser(protocol);
   try {
-    for await (const chunk of call.stdout) parser.push(chunk as Buffer);
+    // When jool is faster than the parser, chunks queue up in the stream and for-await hands them
+    // over as already-resolved promises: microtasks that never let the event loop reach a waiting
+    // scrape. Yield a turn every few milliseconds of parsing.
+    let lastYield = performance.now();
+    for await (const chunk of call.stdout) {
+      parser.push(chunk as Buffer);
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
   } catch {
     call.abort(); // a broken pipe: the exit status below says what happened
   }
