@@ -85,8 +85,8 @@ static struct sockaddr_in6 addr6(const char *s, int port)
 	return a;
 }
 
-/* Fork; the parent exits 0 (the job is done), the child holds the sockets. */
-static void hold_forever(void)
+/* Fork; the parent exits 0 (the job is done), the detached child goes on with the sockets. */
+static void detach(void)
 {
 	fflush(stdout);
 	pid_t pid = fork();
@@ -99,6 +99,12 @@ static void hold_forever(void)
 	dup2(devnull, 0);
 	dup2(devnull, 1);
 	dup2(devnull, 2);
+}
+
+/* Detach, and hold the sockets (in their current state) until killed. */
+static void hold_forever(void)
+{
+	detach();
 	for (;;)
 		pause();
 }
@@ -263,17 +269,7 @@ static int server(int argc, char **argv)
 		}
 	}
 	/* Listening: hand the sockets to a detached child, and return. */
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	int devnull = open("/dev/null", O_RDWR);
-	dup2(devnull, 0);
-	dup2(devnull, 1);
-	dup2(devnull, 2);
+	detach();
 	for (;;) {
 		if (poll(p, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
