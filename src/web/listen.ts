@@ -16,7 +16,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log.js';
 import { checkTls, clientCertOptions, clientCertProblem, secureContextOptions } from './tls.js';
-import { readWebConfig, type WebConfig } from './web-config.js';
+import { WebConfigError, readWebConfig, type WebConfig } from './web-config.js';
 
 export interface Web {
   /** The config in force; without --web.config.file, plain HTTP with no protection. */
@@ -34,7 +34,12 @@ const NO_CONFIG: WebConfig = { file: '', tls: undefined, users: new Map(), heade
 /** Reads and fully checks a web config: the certificate and key must make a working secure context. */
 export function loadWebConfig(file: string): WebConfig {
   const config = readWebConfig(file);
-  if (config.tls !== undefined) checkTls(config.tls);
+  try {
+    if (config.tls !== undefined) checkTls(config.tls);
+  } catch (error) {
+    if (error instanceof WebConfigError) throw new WebConfigError(`--web.config.file=${file}: ${error.message}`);
+    throw error;
+  }
   return config;
 }
 
