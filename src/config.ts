@@ -28,6 +28,10 @@ export interface Config {
   readonly telemetryPath: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** --web.config.file: exporter-toolkit web configuration (TLS, basic auth); undefined: plain HTTP. */
+  readonly webConfigFile: string | undefined;
+  /** --web.disable-sessions-csv: /sessions.csv answers 404 and the landing page does not link it. */
+  readonly disableSessionsCsv: boolean;
 }
 
 interface FlagSpec {
@@ -35,6 +39,8 @@ interface FlagSpec {
   /** Absent: the flag is empty unless given. */
   readonly default?: string;
   readonly multiple?: boolean;
+  /** A switch: given without a value; its variable takes true/false (or 1/0). */
+  readonly boolean?: boolean;
   readonly help: string;
 }
 
@@ -50,6 +56,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'clients.top', default: '10', help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.' },
   { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
+  { name: 'web.config.file', help: 'exporter-toolkit web configuration file (YAML) for TLS, client certificates and basic authentication; see docs/security.md. Without it, plain HTTP and no authentication.' },
+  { name: 'web.disable-sessions-csv', boolean: true, help: 'Turn /sessions.csv off (404): it serves every subscriber\'s IPv6 address and whom it talks to.' },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
 ];
@@ -76,9 +84,9 @@ export function usage(): string {
     '      --version  Show the version and exit.',
   ];
   for (const flag of FLAGS) {
-    lines.push(`      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
+    lines.push(flag.boolean ? `      --${flag.name}` : `      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
     lines.push(`          ${flag.help}`);
-    const fallback = flag.default === undefined ? 'none' : JSON.stringify(flag.default);
+    const fallback = flag.boolean ? 'off (variable: true or false)' : flag.default === undefined ? 'none' : JSON.stringify(flag.default);
     lines.push(`          Default: ${fallback}. Environment: ${envName(flag.name)}.`);
   }
   return lines.join('\n') + '\n';
@@ -96,7 +104,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       options: {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
-        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, { type: 'string' as const, multiple: flag.multiple ?? false }])),
+        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, flag.boolean ? { type: 'boolean' as const } : { type: 'string' as const, multiple: flag.multiple ?? false }])),
       },
     });
   } catch (error) {
@@ -117,6 +125,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const fromEnv = env[envName(name)];
     const text = fromEnv ?? FLAGS.find((flag) => flag.name === name)!.default ?? '';
     return text === '' ? [] : text.split(',');
+  };
+  const flag = (name: string): boolean => {
+    if (values[name] === true) return true;
+    const text = env[envName(name)] ?? '';
+    if (['', 'false', '0'].includes(text.toLowerCase())) return false;
+    if (['true', '1'].includes(text.toLowerCase())) return true;
+    throw new ConfigError(`${envName(name)}=${shown(text)}: must be true or false`);
   };
   const integer = (name: string, min: number, max: number): number => {
     const text = get(name);
@@ -192,6 +207,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       telemetryPath,
       logLevel: oneOf('log.level', LOG_LEVELS),
       logFormat: oneOf('log.format', ['logfmt', 'json']),
+      webConfigFile: get('web.config.file') === '' ? undefined : get('web.config.file'),
+      disableSessionsCsv: flag('web.disable-sessions-csv'),
     },
   };
 }

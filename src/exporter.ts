@@ -4,7 +4,7 @@
  * (flags, signals, exit codes).
  */
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
@@ -20,6 +20,9 @@ import { SUBSCRIBER_FAMILIES, collectSubscriberMetrics } from './metrics/subscri
 import { POOL4_FAMILIES, collectPool4Metrics } from './metrics/pool4-collector.js';
 import { STATS_FAMILIES, collectStatsMetrics } from './metrics/stats-collector.js';
 import { createApp } from './http/server.js';
+import { openWeb, type Web } from './web/listen.js';
+import { createWebGuard } from './web/guard.js';
+import { createBasicAuth } from './web/basic-auth.js';
 
 /** Our package.json's version: found by walking up, since this file runs from src/ (tests) and dist/src/. */
 function packageVersion(): string {
@@ -40,6 +43,8 @@ export interface Exporter {
   readonly server: Server;
   readonly store: StatusStore;
   readonly poller: Poller;
+  /** The web config in force (TLS, basic auth). */
+  readonly web: Web;
   /** Where the server listens (the real port when 0 was asked for). */
   readonly address: AddressInfo;
   stop(): Promise<void>;
@@ -66,6 +71,8 @@ export function createRunnerFactory(config: Config): RunnerFactory {
 }
 
 export async function startExporter(config: Config, log: Logger, runIn: RunnerFactory = createRunnerFactory(config)): Promise<Exporter> {
+  // First: a web config that does not load stops the start before anything runs.
+  const web = openWeb(config.webConfigFile, log);
   const store = createStatusStore([], { discovery: config.discover });
   const metrics = createMetricsRenderer({
     status: () => store.current,
@@ -77,16 +84,17 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     ],
     version: VERSION,
   });
-  const app = createApp({ store, metrics, telemetryPath: config.telemetryPath, log, version: VERSION });
-
-  const server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const app = createApp({
+    store,
+    metrics,
+    telemetryPath: config.telemetryPath,
+    log,
+    version: VERSION,
+    sessionsCsv: !config.disableSessionsCsv,
+    ...(web.configured ? { guard: createWebGuard(web.current, createBasicAuth(), log) } : {}),
   });
+
+  const server = await web.listen(app, config.listen.host, config.listen.port);
   server.on('error', (error) => log.error('HTTP server error', { err: error.message }));
   // A slow or stuck client must not keep sockets (and a streaming /sessions.csv) forever.
   server.requestTimeout = 5 * 60_000;
@@ -108,8 +116,10 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     server,
     store,
     poller,
+    web,
     address: server.address() as AddressInfo,
     async stop() {
+      web.stop();
       await poller.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

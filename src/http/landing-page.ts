@@ -4,7 +4,13 @@ import type { ExporterStatus } from '../poll/status.js';
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function landingPage(options: { status: ExporterStatus; telemetryPath: string; version: string }): string {
+const SESSIONS_CSV_ITEM = `<li><a href="/sessions.csv">/sessions.csv</a>: the session tables of the last poll, in Jool's CSV format
+ (filters: instance, protocol, state, client, pool4, remote, expires_within, limit; e.g.
+ <a href="/sessions.csv?protocol=tcp&amp;state=ESTABLISHED&amp;limit=100">?protocol=tcp&amp;state=ESTABLISHED&amp;limit=100</a>)</li>
+`;
+
+export function landingPage(options: { status: ExporterStatus; telemetryPath: string; version: string; sessionsCsv?: boolean }): string {
+  const sessionsCsv = options.sessionsCsv ?? true;
   const rows = options.status.instances
     .map((instance) => {
       const state = instance.up === undefined ? 'first poll running' : instance.up ? 'up' : 'down';
@@ -16,7 +22,8 @@ export function landingPage(options: { status: ExporterStatus; telemetryPath: st
         : '-';
       const error = instance.lastError && !instance.up ? `${instance.lastError.reason}: ${instance.lastError.message}` : '';
       const name = encodeURIComponent(instance.name);
-      return `<tr><td><a href="/sessions.csv?instance=${name}">${escape(instance.name)}</a></td><td>${state}</td><td>${counts}</td><td>${polled}</td><td>${escape(error)}</td></tr>`;
+      const label = sessionsCsv ? `<a href="/sessions.csv?instance=${name}">${escape(instance.name)}</a>` : escape(instance.name);
+      return `<tr><td>${label}</td><td>${state}</td><td>${counts}</td><td>${polled}</td><td>${escape(error)}</td></tr>`;
     })
     .join('\n');
   return `<!DOCTYPE html>
@@ -27,10 +34,7 @@ export function landingPage(options: { status: ExporterStatus; telemetryPath: st
 <p>Version ${escape(options.version)}. Prometheus exporter for the session tables of <a href="https://nicmx.github.io/Jool">Jool</a>.</p>
 <ul>
 <li><a href="${escape(options.telemetryPath)}">${escape(options.telemetryPath)}</a>: metrics</li>
-<li><a href="/sessions.csv">/sessions.csv</a>: the session tables of the last poll, in Jool's CSV format
- (filters: instance, protocol, state, client, pool4, remote, expires_within, limit; e.g.
- <a href="/sessions.csv?protocol=tcp&amp;state=ESTABLISHED&amp;limit=100">?protocol=tcp&amp;state=ESTABLISHED&amp;limit=100</a>)</li>
-<li><a href="/healthz">/healthz</a>: liveness</li>
+${sessionsCsv ? SESSIONS_CSV_ITEM : ''}<li><a href="/healthz">/healthz</a>: liveness</li>
 <li><a href="/readyz">/readyz</a>: readiness (after the first poll)</li>
 </ul>
 <h2>Instances</h2>

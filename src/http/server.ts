@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { QueryError, parseSessionQuery } from './session-query.js';
 import { sessionCsvChunks } from './session-rows.js';
 import { landingPage } from './landing-page.js';
+import type { WebGuard } from '../web/guard.js';
 
 export interface ServerOptions {
   readonly store: StatusStore;
@@ -18,6 +19,10 @@ export interface ServerOptions {
   readonly telemetryPath: string;
   readonly log: Logger;
   readonly version: string;
+  /** --web.config.file's headers, rate limit and basic auth; every path but /healthz is behind it. */
+  readonly guard?: WebGuard;
+  /** --web.disable-sessions-csv: no /sessions.csv (404) and no link to it. */
+  readonly sessionsCsv?: boolean;
 }
 
 export function createApp(options: ServerOptions): express.Express {
@@ -26,9 +31,17 @@ export function createApp(options: ServerOptions): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple'); // repeated keys become arrays; no nested objects from brackets
+  const sessionsCsv = options.sessionsCsv ?? true;
+
+  if (options.guard) app.use(options.guard.headers);
+  // Liveness only, and open: a container or load-balancer health check carries no credentials.
+  app.get('/healthz', (_req, res) => {
+    res.type('text').send('OK\n');
+  });
+  if (options.guard) app.use(options.guard.protect);
 
   app.get('/', (_req, res) => {
-    res.type('html').send(landingPage({ status: store.current, telemetryPath, version: options.version }));
+    res.type('html').send(landingPage({ status: store.current, telemetryPath, version: options.version, sessionsCsv }));
   });
 
   app.get(telemetryPath, async (req, res) => {
@@ -36,16 +49,12 @@ export function createApp(options: ServerOptions): express.Express {
     res.set('Content-Type', contentType).send(body);
   });
 
-  app.get('/healthz', (_req, res) => {
-    res.type('text').send('OK\n');
-  });
-
   app.get('/readyz', (_req, res) => {
     const ready = store.current.ready;
     res.status(ready ? 200 : 503).type('text').send(ready ? 'ready\n' : 'not ready: the first poll has not finished yet\n');
   });
 
-  app.get('/sessions.csv', (req, res) => serveSessions(req, res, store, log));
+  if (sessionsCsv) app.get('/sessions.csv', (req, res) => serveSessions(req, res, store, log));
 
   app.use((req, res) => {
     res.status(404).type('text').send(`404 not found: ${req.path} (see / for the endpoints)\n`);

@@ -38,6 +38,8 @@ describe('parseCommandLine: defaults', () => {
       telemetryPath: '/metrics',
       logLevel: 'info',
       logFormat: 'logfmt',
+      webConfigFile: undefined,
+      disableSessionsCsv: false,
     });
   });
 
@@ -53,6 +55,7 @@ describe('parseCommandLine: every flag', () => {
       '--jool.netns=ns1', '--jool.dialect=3', '--clients.prefix-length=56', '--clients.top=3',
       '--jool.timeout=2m', '--poll.interval=500ms', '--web.listen-address=127.0.0.1:9100',
       '--web.telemetry-path=/jool/metrics', '--log.level=debug', '--log.format=json',
+      '--web.config.file=/etc/jool-session-exporter/web.yml', '--web.disable-sessions-csv',
     ])).toEqual({
       source: 'demo',
       joolPath: '/usr/local/bin/jool',
@@ -68,6 +71,8 @@ describe('parseCommandLine: every flag', () => {
       telemetryPath: '/jool/metrics',
       logLevel: 'debug',
       logFormat: 'json',
+      webConfigFile: '/etc/jool-session-exporter/web.yml',
+      disableSessionsCsv: true,
     });
   });
 
@@ -92,13 +97,16 @@ describe('parseCommandLine: every flag', () => {
       telemetryPath: '/x',
       logLevel: 'error',
       logFormat: 'logfmt',
+      webConfigFile: undefined,
+      disableSessionsCsv: false,
     });
   });
 
   it('the flag list is the documented one', () => {
     expect(FLAGS.map((flag) => flag.name).sort()).toEqual([
       'clients.prefix-length', 'clients.top', 'jool.dialect', 'jool.instance', 'jool.netns', 'jool.path', 'jool.timeout',
-      'log.format', 'log.level', 'poll.interval', 'source', 'web.listen-address', 'web.telemetry-path',
+      'log.format', 'log.level', 'poll.interval', 'source', 'web.config.file', 'web.disable-sessions-csv', 'web.listen-address',
+      'web.telemetry-path',
     ]);
   });
 
@@ -325,6 +333,8 @@ describe('environment variables', () => {
       JOOL_SESSION_EXPORTER_WEB_TELEMETRY_PATH: '/m',
       JOOL_SESSION_EXPORTER_LOG_LEVEL: 'warn',
       JOOL_SESSION_EXPORTER_LOG_FORMAT: 'json',
+      JOOL_SESSION_EXPORTER_WEB_CONFIG_FILE: 'web.yml',
+      JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'TRUE',
     })).toEqual({
       source: 'demo',
       joolPath: '/opt/jool',
@@ -340,6 +350,8 @@ describe('environment variables', () => {
       telemetryPath: '/m',
       logLevel: 'warn',
       logFormat: 'json',
+      webConfigFile: 'web.yml',
+      disableSessionsCsv: true,
     });
   });
 
@@ -360,7 +372,7 @@ describe('environment variables', () => {
   it('every flag is documented in usage() with its variable and default', () => {
     const text = usage();
     for (const flag of FLAGS) {
-      expect(text).toContain(`--${flag.name}=`);
+      expect(text).toContain(flag.boolean ? `--${flag.name}\n` : `--${flag.name}=`);
       expect(text).toContain(envName(flag.name));
     }
     expect(text).toContain('--help');
@@ -456,5 +468,20 @@ describe('parseListenAddress', () => {
   ])('%j is refused', (text) => {
     expect(() => parseListenAddress(text)).toThrow(ConfigError);
     expect(() => parseListenAddress(text)).toThrow(/expected \[host\]:port/);
+  });
+});
+
+describe('--web.config.file and --web.disable-sessions-csv', () => {
+  it('take a path and a switch, or their variables', () => {
+    expect(run(['--web.config.file=/etc/web.yml']).webConfigFile).toBe('/etc/web.yml');
+    expect(run([], { JOOL_SESSION_EXPORTER_WEB_CONFIG_FILE: 'web.yml' }).webConfigFile).toBe('web.yml');
+    expect(run(['--web.disable-sessions-csv']).disableSessionsCsv).toBe(true);
+    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'true' }).disableSessionsCsv).toBe(true);
+    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: '0' }).disableSessionsCsv).toBe(false);
+  });
+
+  it('the switch takes no value and its variable only true or false', () => {
+    expect(configError(['--web.disable-sessions-csv=yes']).message).toMatch(/does not take an argument/);
+    expect(configError([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'yes' }).message).toMatch(/WEB_DISABLE_SESSIONS_CSV.*true or false/);
   });
 });
