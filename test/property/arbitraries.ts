@@ -106,3 +106,73 @@ export function cuts(length: number): fc.Arbitrary<number[]> {
   if (length < 2) return fc.constant([]);
   return fc.uniqueArray(fc.integer({ min: 1, max: length - 1 }), { maxLength: 12 }).map((c) => c.sort((a, b) => a - b));
 }
+
+/** One damage done to one line of a table. */
+export type Mutation =
+  | { kind: 'truncate'; line: number; at: number }
+  | { kind: 'extra-field'; line: number; field: string }
+  | { kind: 'flip'; line: number; at: number; byte: number }
+  | { kind: 'insert'; line: number; at: number; byte: number }
+  | { kind: 'delete'; line: number; at: number }
+  | { kind: 'duplicate-comma'; line: number; at: number }
+  | { kind: 'leading-zeros'; line: number; field: number; zeros: number };
+
+const anyByte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x0a, 0x0d, 0x2c, 0x2e, 0x3a, 0x20, 0x00, 0x1b));
+const index = fc.nat({ max: 10_000 });
+
+export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('truncate' as const), line: index, at: index }),
+  fc.record({ kind: fc.constant('extra-field' as const), line: index,
+    field: fc.oneof(fc.constant(''), fc.constantFrom('ESTABLISHED', 'x', ' ', '0:00:01'), fc.string({ maxLength: 8 })) }),
+  fc.record({ kind: fc.constant('flip' as const), line: index, at: index, byte: anyByte }),
+  fc.record({ kind: fc.constant('insert' as const), line: index, at: index, byte: anyByte }),
+  fc.record({ kind: fc.constant('delete' as const), line: index, at: index }),
+  fc.record({ kind: fc.constant('duplicate-comma' as const), line: index, at: index }),
+  // Zeros before a field: a port such as 000080 or an octet such as 010 is not what Jool prints.
+  fc.record({ kind: fc.constant('leading-zeros' as const), line: index, field: fc.nat({ max: 10 }),
+    zeros: fc.integer({ min: 1, max: 3 }) }),
+);
+
+export interface MutatedTable {
+  protocol: RefProtocol;
+  text: string;
+  /** Lines that no mutation touched, in order: each is a session that must come out. */
+  untouched: string[];
+}
+
+/** Applies `mutations` to the lines of `t` (line and position taken modulo what exists). */
+export function mutate(t: GeneratedTable, mutations: readonly Mutation[]): MutatedTable {
+  const endsWithNewline = t.text.endsWith('\n');
+  const lines = (endsWithNewline ? t.text.slice(0, -1) : t.text).split('\n');
+  const touched = new Set<number>();
+  for (const m of mutations) {
+    const n = m.line % lines.length;
+    const line = lines[n]!;
+    touched.add(n);
+    const at = 'at' in m ? m.at % (line.length + 1) : 0;
+    switch (m.kind) {
+      case 'truncate': lines[n] = line.slice(0, at); break;
+      case 'extra-field': lines[n] = `${line},${m.field}`; break;
+      case 'flip': lines[n] = line.slice(0, at) + String.fromCharCode(m.byte) + line.slice(at + 1); break;
+      case 'insert': lines[n] = line.slice(0, at) + String.fromCharCode(m.byte) + line.slice(at); break;
+      case 'delete': lines[n] = line.slice(0, at) + line.slice(at + 1); break;
+      case 'leading-zeros': {
+        const fields = line.split(',');
+        const f = m.field % fields.length;
+        fields[f] = '0'.repeat(m.zeros) + fields[f]!;
+        lines[n] = fields.join(',');
+        break;
+      }
+      case 'duplicate-comma': {
+        const comma = line.indexOf(',', at);
+        lines[n] = comma < 0 ? `${line},` : `${line.slice(0, comma)},${line.slice(comma)}`;
+        break;
+      }
+    }
+  }
+  return {
+    protocol: t.protocol,
+    text: lines.join('\n') + (endsWithNewline ? '\n' : ''),
+    untouched: lines.filter((l, i) => !touched.has(i) && !l.startsWith('Protocol,') && l !== ''),
+  };
+}
