@@ -22,6 +22,8 @@ export interface Config {
   readonly dialect: Dialect | 'auto';
   readonly clients: { readonly prefixLength: number; readonly top: number };
   readonly timeoutMs: number;
+  /** Most sessions one table may hold; past it the jool call is killed (reason too_large). */
+  readonly maxRows: number;
   readonly pollIntervalMs: number;
   readonly listen: { readonly host: string | undefined; readonly port: number };
   readonly listenAddress: string;
@@ -45,6 +47,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'jool.netns', multiple: true, help: 'Named network namespace (see `ip netns list`) where --jool.instance=* also looks for instances. Repeatable.' },
   { name: 'jool.dialect', default: 'auto', help: 'jool CLI generation: "auto" (ask `jool --version`), "3" or "4".' },
   { name: 'jool.timeout', default: '30s', help: 'Longest a single jool call may run before it is killed and the poll counted as failed (reason="timeout").' },
+  { name: 'poll.max-rows', default: '10000000', help: 'Most sessions one table (one protocol of one instance) may have. Past it the jool call is killed and the poll fails with reason="too_large": this bounds the memory a poll takes (about 40 bytes a row; see docs/reliability.md).' },
   { name: 'poll.interval', default: '15s', help: 'How often each instance is polled. Scrapes never trigger a poll; they read the last one.' },
   { name: 'clients.prefix-length', default: '128', help: 'A subscriber is an IPv6 client address cut to this prefix length: 128 is one address; operators often use 56 or 64.' },
   { name: 'clients.top', default: '10', help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.' },
@@ -186,6 +189,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       dialect: dialect === 'auto' ? 'auto' : (Number(dialect) as Dialect),
       clients: { prefixLength: integer('clients.prefix-length', 0, 128), top: integer('clients.top', 0, 1000) },
       timeoutMs: duration('jool.timeout'),
+      maxRows: integer('poll.max-rows', 1, 1_000_000_000),
       pollIntervalMs: duration('poll.interval'),
       listen: parseListenAddress(listenAddress),
       listenAddress,

@@ -98,6 +98,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     runIn,
     dialect: config.dialect,
     timeoutMs: config.timeoutMs,
+    maxRows: config.maxRows,
     clients: config.clients,
     intervalMs: config.pollIntervalMs,
     store,

@@ -27,6 +27,8 @@ export interface SessionCsvParser {
   push(chunk: Uint8Array): void;
   /** Parses what is left after the last chunk and returns the table. */
   finish(): ParseResult;
+  /** Sessions parsed so far (what the table holds), for a caller that bounds a table's size. */
+  readonly rows: number;
 }
 
 export interface ParseResult {
@@ -215,6 +217,9 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
         if (rest.length > maxLineBytes) overlong(rest, 0, rest.length);
         else partial = rest;
       }
+    },
+    get rows(): number {
+      return builder.length;
     },
     finish(): ParseResult {
       if (partial !== null) line(partial, 0, partial.length);
