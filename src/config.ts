@@ -28,6 +28,8 @@ export interface Config {
   readonly listen: { readonly host: string | undefined; readonly port: number };
   readonly listenAddress: string;
   readonly telemetryPath: string;
+  /** Most /sessions.csv answers streaming at once. */
+  readonly sessionsCsvMaxConcurrent: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }
@@ -53,6 +55,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'clients.top', default: '10', help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.' },
   { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
+  { name: 'web.sessions-csv.max-concurrent', default: '2', help: 'Most /sessions.csv answers streaming at once; more are refused with 429 and Retry-After, so that full downloads cannot starve /metrics and the health probes.' },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
 ];
@@ -194,6 +197,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       listen: parseListenAddress(listenAddress),
       listenAddress,
       telemetryPath,
+      sessionsCsvMaxConcurrent: integer('web.sessions-csv.max-concurrent', 1, 1000),
       logLevel: oneOf('log.level', LOG_LEVELS),
       logFormat: oneOf('log.format', ['logfmt', 'json']),
     },

@@ -77,7 +77,14 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     ],
     version: VERSION,
   });
-  const app = createApp({ store, metrics, telemetryPath: config.telemetryPath, log, version: VERSION });
+  const app = createApp({
+    store,
+    metrics,
+    telemetryPath: config.telemetryPath,
+    log,
+    version: VERSION,
+    sessionsCsvMaxConcurrent: config.sessionsCsvMaxConcurrent,
+  });
 
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
