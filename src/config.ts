@@ -22,10 +22,14 @@ export interface Config {
   readonly dialect: Dialect | 'auto';
   readonly clients: { readonly prefixLength: number; readonly top: number };
   readonly timeoutMs: number;
+  /** Most sessions one table may hold; past it the jool call is killed (reason too_large). */
+  readonly maxRows: number;
   readonly pollIntervalMs: number;
   readonly listen: { readonly host: string | undefined; readonly port: number };
   readonly listenAddress: string;
   readonly telemetryPath: string;
+  /** Most /sessions.csv answers streaming at once. */
+  readonly sessionsCsvMaxConcurrent: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** --web.config.file: exporter-toolkit web configuration (TLS, basic auth); undefined: plain HTTP. */
@@ -51,6 +55,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'jool.netns', multiple: true, help: 'Named network namespace (see `ip netns list`) where --jool.instance=* also looks for instances. Repeatable.' },
   { name: 'jool.dialect', default: 'auto', help: 'jool CLI generation: "auto" (ask `jool --version`), "3" or "4".' },
   { name: 'jool.timeout', default: '30s', help: 'Longest a single jool call may run before it is killed and the poll counted as failed (reason="timeout").' },
+  { name: 'poll.max-rows', default: '10000000', help: 'Most sessions one table (one protocol of one instance) may have. Past it the jool call is killed and the poll fails with reason="too_large": this bounds the memory a poll takes (about 40 bytes a row; see docs/reliability.md).' },
   { name: 'poll.interval', default: '15s', help: 'How often each instance is polled. Scrapes never trigger a poll; they read the last one.' },
   { name: 'clients.prefix-length', default: '128', help: 'A subscriber is an IPv6 client address cut to this prefix length: 128 is one address; operators often use 56 or 64.' },
   { name: 'clients.top', default: '10', help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.' },
@@ -58,6 +63,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
   { name: 'web.config.file', help: 'exporter-toolkit web configuration file (YAML) for TLS, client certificates and basic authentication; see docs/security.md. Without it, plain HTTP and no authentication.' },
   { name: 'web.disable-sessions-csv', boolean: true, help: 'Turn /sessions.csv off (404): it serves every subscriber\'s IPv6 address and whom it talks to.' },
+  { name: 'web.sessions-csv.max-concurrent', default: '2', help: 'Most /sessions.csv answers streaming at once; more are refused with 429 and Retry-After, so that full downloads cannot starve /metrics and the health probes.' },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
 ];
@@ -201,10 +207,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       dialect: dialect === 'auto' ? 'auto' : (Number(dialect) as Dialect),
       clients: { prefixLength: integer('clients.prefix-length', 0, 128), top: integer('clients.top', 0, 1000) },
       timeoutMs: duration('jool.timeout'),
+      maxRows: integer('poll.max-rows', 1, 1_000_000_000),
       pollIntervalMs: duration('poll.interval'),
       listen: parseListenAddress(listenAddress),
       listenAddress,
       telemetryPath,
+      sessionsCsvMaxConcurrent: integer('web.sessions-csv.max-concurrent', 1, 1000),
       logLevel: oneOf('log.level', LOG_LEVELS),
       logFormat: oneOf('log.format', ['logfmt', 'json']),
       webConfigFile: get('web.config.file') === '' ? undefined : get('web.config.file'),

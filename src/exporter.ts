@@ -92,6 +92,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     version: VERSION,
     sessionsCsv: !config.disableSessionsCsv,
     ...(web.configured ? { guard: createWebGuard(web.current, createBasicAuth(), log) } : {}),
+    sessionsCsvMaxConcurrent: config.sessionsCsvMaxConcurrent,
   });
 
   const server = await web.listen(app, config.listen.host, config.listen.port);
@@ -106,6 +107,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     runIn,
     dialect: config.dialect,
     timeoutMs: config.timeoutMs,
+    maxRows: config.maxRows,
     clients: config.clients,
     intervalMs: config.pollIntervalMs,
     store,

@@ -6,6 +6,7 @@
 import { ConfigError, parseCommandLine, usage } from './config.js';
 import { createLogger } from './log.js';
 import { VERSION, startExporter } from './exporter.js';
+import { handleProcessLifecycle } from './lifecycle.js';
 
 async function main(): Promise<number> {
   let command;
@@ -26,6 +27,7 @@ async function main(): Promise<number> {
   }
   const { config } = command;
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  const shutdownRequested = handleProcessLifecycle(log);
 
   let exporter;
   try {
@@ -44,14 +46,7 @@ async function main(): Promise<number> {
     version: VERSION,
   });
 
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      log.info('shutting down', { signal });
-      resolve();
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
+  await shutdownRequested;
   await exporter.stop();
   return 0;
 }

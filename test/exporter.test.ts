@@ -86,7 +86,7 @@ describe('metrics from the real Jool 4.1.9 captures', () => {
   it('exports health series from the first poll: every failure reason at 0, poll timing, build info, process metrics', async () => {
     const exporter = await start([`--jool.path=${fakeJool().path}`]);
     const m = await metricsAfterFirstPoll(exporter);
-    for (const reason of ['spawn', 'exit', 'timeout', 'parse', 'dialect']) {
+    for (const reason of ['spawn', 'exit', 'timeout', 'parse', 'dialect', 'too_large', 'internal']) {
       expect(m.get(`jool_session_poll_failures_total{jool_instance="default",reason="${reason}"}`)).toBe(0);
     }
     expect(m.get('jool_session_polls_total{jool_instance="default"}')).toBe(1);

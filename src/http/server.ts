@@ -4,7 +4,6 @@
  * a poll or wait for one.
  */
 import express, { type Request, type Response } from 'express';
-import { once } from 'node:events';
 import type { StatusStore } from '../poll/status.js';
 import type { MetricsRenderer } from '../metrics/registry.js';
 import type { Logger } from '../log.js';
@@ -23,7 +22,12 @@ export interface ServerOptions {
   readonly guard?: WebGuard;
   /** --web.disable-sessions-csv: no /sessions.csv (404) and no link to it. */
   readonly sessionsCsv?: boolean;
+  /** Most /sessions.csv answers streaming at once; more get 429 (full downloads would starve the probes). */
+  readonly sessionsCsvMaxConcurrent?: number;
 }
+
+/** How long a client refused with 429 is asked to wait before it tries again. */
+const SESSIONS_CSV_RETRY_AFTER_SECONDS = 5;
 
 export function createApp(options: ServerOptions): express.Express {
   const { store, metrics, telemetryPath, log } = options;
@@ -31,6 +35,17 @@ export function createApp(options: ServerOptions): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple'); // repeated keys become arrays; no nested objects from brackets
+  // /metrics/ and /METRICS are not /metrics, as with Prometheus' own handlers.
+  app.set('strict routing', true);
+  app.set('case sensitive routing', true);
+  // No answer here is conditional: express would turn `If-None-Match: *` into a 304 with no body,
+  // and an empty /metrics is not something a scraper or a cache should ever get.
+  app.use((req, _res, next) => {
+    for (const header of ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range']) {
+      delete req.headers[header];
+    }
+    next();
+  });
   const sessionsCsv = options.sessionsCsv ?? true;
 
   if (options.guard) app.use(options.guard.headers);
@@ -54,7 +69,28 @@ export function createApp(options: ServerOptions): express.Express {
     res.status(ready ? 200 : 503).type('text').send(ready ? 'ready\n' : 'not ready: the first poll has not finished yet\n');
   });
 
-  if (sessionsCsv) app.get('/sessions.csv', (req, res) => serveSessions(req, res, store, log));
+  const maxConcurrent = options.sessionsCsvMaxConcurrent ?? Infinity;
+  let streaming = 0;
+  if (sessionsCsv) app.get('/sessions.csv', async (req, res) => {
+    if (streaming >= maxConcurrent) {
+      res.status(429).set('Retry-After', String(SESSIONS_CSV_RETRY_AFTER_SECONDS)).type('text')
+        .send(`429 too many requests: ${maxConcurrent} /sessions.csv answers are streaming already; try again later\n`);
+      return;
+    }
+    // A slot is held until the answer is over: ended, failed, or the client gone.
+    streaming++;
+    let released = false;
+    const release = () => {
+      if (!released) streaming--;
+      released = true;
+    };
+    res.once('close', release);
+    try {
+      await serveSessions(req, res, store, log);
+    } finally {
+      if (res.writableEnded) release();
+    }
+  });
 
   app.use((req, res) => {
     res.status(404).type('text').send(`404 not found: ${req.path} (see / for the endpoints)\n`);
@@ -97,11 +133,27 @@ async function serveSessions(req: Request, res: Response, store: StatusStore, lo
   try {
     for (const chunk of sessionCsvChunks(selected, query)) {
       if (closed) return;
-      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(chunk)) await drainedOrClosed(res);
     }
     res.end();
   } catch (error) {
     log.error('sessions.csv failed', { err: (error as Error).message });
     res.destroy(error as Error);
   }
+}
+
+/**
+ * Waits for a full socket buffer to drain (or the client to go). Both listeners are removed
+ * again: `Promise.race` of two `once()` left one behind per wait, thousands on a slow client.
+ */
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -13,6 +13,28 @@ import type { JoolCall, JoolExit, JoolRunner, RunOptions } from './runner.js';
 
 const STDERR_CAP_BYTES = 16 * 1024;
 
+/**
+ * Process groups of the jool calls still running. Children are detached (their own group, see
+ * above), so nothing kills them when the exporter dies: every way the process ends calls
+ * killLiveJoolGroups() (see lifecycle.ts), or a hung jool would be left running under PID 1.
+ */
+const liveGroups = new Set<number>();
+
+/** SIGKILLs every jool process group still running; synchronous, so it can run in an 'exit' handler. */
+export function killLiveJoolGroups(): number {
+  let killed = 0;
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+      killed++;
+    } catch {
+      /* already gone */
+    }
+  }
+  liveGroups.clear();
+  return killed;
+}
+
 export interface ProcessRunnerOptions {
   /** Command to run: the jool binary, optionally after a prefix such as ['ip', 'netns', 'exec', 'NS']. */
   readonly command: readonly string[];
@@ -37,6 +59,7 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
     // argument) are thrown by spawn() itself instead of being emitted: the same 'spawn' failure.
     return failedCall(`cannot run ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  if (child.pid !== undefined) liveGroups.add(child.pid);
   let failure: JoolExit['failure'];
   let message: string | undefined;
   let stderr = '';
@@ -80,6 +103,7 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
         } catch {
           /* the group is already empty */
         }
+        liveGroups.delete(child.pid);
       }
       resolve({
         exitCode: failure === 'spawn' ? null : exitCode,

@@ -33,6 +33,8 @@ export interface PollTarget {
   /** 'auto' asks `jool --version` which CLI generation this is. */
   readonly dialect: Dialect | 'auto';
   readonly timeoutMs: number;
+  /** A session table with more rows than this fails the poll (reason too_large). */
+  readonly maxRows: number;
   /** Subscriber = client address cut to this prefix length; top N subscribers get their own series. */
   readonly clients: { readonly prefixLength: number; readonly top: number };
 }
@@ -90,7 +92,7 @@ export async function pollInstance(target: PollTarget, known: JoolVersion | unde
   const pool4Reports: Partial<Record<Protocol, Pool4Report>> = {};
   for (const protocol of PROTOCOLS) {
     const args = sessionDisplayArgs(jool.dialect, target.instance, protocol);
-    const read = await readSessionTable(target.run, args, protocol, target.timeoutMs);
+    const read = await readSessionTable(target.run, args, protocol, target.timeoutMs, target.maxRows);
     const parsed = read.ok ? read : read.parsed;
     if (parsed !== undefined && parsed.rejected.count > 0) rejected[protocol] = parsed.rejected;
     if (!read.ok) return fail(read);

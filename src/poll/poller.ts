@@ -26,6 +26,8 @@ export interface PollerOptions {
   readonly runIn: (netns: string | undefined) => JoolRunner;
   readonly dialect: Dialect | 'auto';
   readonly timeoutMs: number;
+  /** --poll.max-rows: most sessions one table may have (Infinity when not given). */
+  readonly maxRows?: number;
   readonly clients: PollTarget['clients'];
   readonly intervalMs: number;
   readonly store: StatusStore;
@@ -54,6 +56,7 @@ export function startPoller(options: PollerOptions): Poller {
       instance: spec.name,
       dialect: options.dialect,
       timeoutMs: options.timeoutMs,
+      maxRows: options.maxRows ?? Infinity,
       clients: options.clients,
     };
     const run = options.runIn(spec.netns);
@@ -77,8 +80,9 @@ export function startPoller(options: PollerOptions): Poller {
     try {
       outcome = await pollInstance(target, previous.jool);
     } catch (error) {
-      // A bug, not a jool fault: report it like one rather than stopping the loop.
-      outcome = { ok: false, reason: 'parse', message: `internal error: ${(error as Error).stack ?? error}`, rejected: {} };
+      // A bug, not a jool fault: counted as one of its own (not as jool's output being unreadable),
+      // and the loop keeps going.
+      outcome = { ok: false, reason: 'internal', message: `internal error: ${(error as Error).stack ?? error}`, rejected: {} };
     }
     // A poll cut short by stop() (shutdown, or the instance gone) says nothing about Jool: not recorded.
     if (isStopped()) return;

@@ -25,9 +25,11 @@ export async function readSessionTable(
   args: readonly string[],
   protocol: Protocol,
   timeoutMs: number,
+  maxRows = Infinity,
 ): Promise<TableRead> {
   const call = run(args, { timeoutMs });
   const parser = createSessionCsvParser(protocol);
+  let tooLarge = false;
   try {
     // When jool is faster than the parser, chunks queue up in the stream and for-await hands them
     // over as already-resolved promises: microtasks that never let the event loop reach a waiting
@@ -35,6 +37,13 @@ export async function readSessionTable(
     let lastYield = performance.now();
     for await (const chunk of call.stdout) {
       parser.push(chunk as Buffer);
+      // Memory grows with the rows kept: a jool that never stops printing valid rows must not be
+      // bounded by --jool.timeout alone.
+      if (parser.rows > maxRows) {
+        tooLarge = true;
+        call.abort();
+        break;
+      }
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = performance.now();
@@ -45,6 +54,14 @@ export async function readSessionTable(
   }
   const exit = await call.exit;
   const parsed = parser.finish();
+  if (tooLarge) {
+    return {
+      ok: false,
+      reason: 'too_large',
+      message: `jool ${args.join(' ')}: more than ${maxRows} ${protocol} sessions (--poll.max-rows); killed`,
+      parsed,
+    };
+  }
   const failure = judgeExit(exit, args);
   if (failure !== null) return { ...failure, parsed };
   if (parsed.table.length === 0 && parsed.rejected.count > 0) {

@@ -13,8 +13,11 @@ import type { Dialect } from '../jool/commands.js';
 import type { SubscriberReport } from '../table/subscribers.js';
 import type { Pool4Report } from '../table/pool4.js';
 
-/** Why a poll failed; every value is exported (at 0) from the start. */
-export const FAILURE_REASONS = ['spawn', 'exit', 'timeout', 'parse', 'dialect'] as const;
+/**
+ * Why a poll failed; every value is exported (at 0) from the start. `too_large`: a table past
+ * --poll.max-rows (the call is killed); `internal`: an unexpected exception in the exporter itself.
+ */
+export const FAILURE_REASONS = ['spawn', 'exit', 'timeout', 'parse', 'dialect', 'too_large', 'internal'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface PolledTable {

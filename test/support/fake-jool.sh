@@ -4,6 +4,8 @@
 # tests; the real binary under a real kernel is covered by the e2e suite.
 #
 #   FAKE_JOOL_MODE       real (default) | nomodule | hang | garbage | mixed | fail-after-rows | killed | slow
+#                        | exit-N (exit status N) | endless (valid rows without end) | half-hang (rows, then hang)
+#                        | truncated (the table cut mid-row, exit 0)
 #   FAKE_JOOL_MODE_FILE  if set and not empty, its content overrides FAKE_JOOL_MODE
 #   FAKE_JOOL_VERSION    what --version prints (default: the captured 4.1.9.0)
 #   FAKE_JOOL_LOG        append each argv here, one call per line
@@ -28,6 +30,7 @@ case "$mode" in
   hang) sleep 3600; exit 0 ;;
   garbage) printf 'this is not\x00 a session table\n%s\n' "$(seq 1 50)"; exit 0 ;;
   killed) head -c 3000 "$fixtures/session-udp-noheaders.csv"; kill -9 $$ ;;
+  exit-*) echo "Error: fake jool told to fail with ${mode#exit-}" >&2; exit "${mode#exit-}" ;;
 esac
 
 # Parse what the exporter asks for: Jool 4 `[-i NAME] MODE display --PROTO ...` or Jool 3 `--MODE --display --PROTO ...`.
@@ -100,5 +103,8 @@ case "$mode" in
   # Three broken rows: a bad protocol column, a bad expiry, a bad last column (State for TCP, expiry otherwise).
   mixed) rows | sed -e '3s/^/garbage,/' -e '5s/,[0-9]*:[0-9][0-9]:[0-9][0-9][.0-9]*/,later/' -e '7s/[^,]*$/NOT_A_STATE/' ;;
   fail-after-rows) rows | head -n 10; echo "Error: something broke midway" >&2; exit 1 ;;
+  endless) while :; do rows; done ;;
+  half-hang) rows | head -n 100; exec sleep 3600 ;;
+  truncated) rows | head -c 3000; exit 0 ;;
   *) echo "fake jool: unknown FAKE_JOOL_MODE $mode" >&2; exit 99 ;;
 esac

@@ -3,7 +3,7 @@
  * behaviour and execs test/support/fake-jool.sh, so each test gets its own
  * "jool binary" without touching the test process's environment.
  */
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,31 @@ export interface FakeJool {
   readonly path: string;
   /** argv of every call so far, one string each. */
   calls(): string[];
+  /** Pids of the processes of this stand-in still alive (its children too: sleep, head...). */
+  processes(): number[];
+}
+
+/**
+ * Pids whose environment holds `marker` (children inherit it, whatever they exec), read from
+ * /proc: how a test proves that no jool process (or grandchild) was left behind.
+ */
+export function processesWithEnv(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let environ: string;
+    let stat: string;
+    try {
+      environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue; // gone meanwhile, or not ours to read
+    }
+    // A zombie has exited already (its parent has not reaped it yet): not left running.
+    if (/\) Z /.test(stat)) continue;
+    if (environ.split('\0').includes(marker)) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 export function fakeJool(env: Record<string, string> = {}): FakeJool {
@@ -30,6 +55,7 @@ export function fakeJool(env: Record<string, string> = {}): FakeJool {
   return {
     path: script,
     calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
+    processes: () => processesWithEnv(`FAKE_JOOL_LOG=${log}`),
   };
 }
 
