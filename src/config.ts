@@ -21,6 +21,10 @@ export interface Config {
   readonly netns: readonly string[];
   readonly dialect: Dialect | 'auto';
   readonly clients: { readonly prefixLength: number; readonly top: number };
+  /** How many destinations and services get their own jool_top_destination_* / jool_top_service_* series; 0: none. */
+  readonly destinationsTop: number;
+  /** /sessions.csv and the session browser (/sessions) are served; false with --web.disable-sessions-csv. */
+  readonly sessionsCsv: boolean;
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
   readonly listen: { readonly host: string | undefined; readonly port: number };
@@ -35,6 +39,8 @@ interface FlagSpec {
   /** Absent: the flag is empty unless given. */
   readonly default?: string;
   readonly multiple?: boolean;
+  /** A switch: given without a value (`--flag`); its variable takes true/false. */
+  readonly boolean?: boolean;
   readonly help: string;
 }
 
@@ -48,8 +54,10 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'poll.interval', default: '15s', help: 'How often each instance is polled. Scrapes never trigger a poll; they read the last one.' },
   { name: 'clients.prefix-length', default: '128', help: 'A subscriber is an IPv6 client address cut to this prefix length: 128 is one address; operators often use 56 or 64.' },
   { name: 'clients.top', default: '10', help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.' },
+  { name: 'destinations.top', default: '10', help: 'Export the sessions (and distinct subscribers) of this many busiest IPv4 destinations, and the sessions of this many busiest remote ports, per protocol (jool_top_destination_*, jool_top_service_sessions); 0 turns it off.' },
   { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
+  { name: 'web.disable-sessions-csv', boolean: true, default: 'false', help: 'Do not serve /sessions.csv nor the session browser (/sessions): they show subscribers\' addresses and destinations.' },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
 ];
@@ -76,7 +84,7 @@ export function usage(): string {
     '      --version  Show the version and exit.',
   ];
   for (const flag of FLAGS) {
-    lines.push(`      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
+    lines.push(`      --${flag.name}${flag.boolean ? '' : '=VALUE'}${flag.multiple ? ' ...' : ''}`);
     lines.push(`          ${flag.help}`);
     const fallback = flag.default === undefined ? 'none' : JSON.stringify(flag.default);
     lines.push(`          Default: ${fallback}. Environment: ${envName(flag.name)}.`);
@@ -96,7 +104,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       options: {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
-        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, { type: 'string' as const, multiple: flag.multiple ?? false }])),
+        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, flag.boolean ? { type: 'boolean' as const } : { type: 'string' as const, multiple: flag.multiple ?? false }])),
       },
     });
   } catch (error) {
@@ -117,6 +125,14 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const fromEnv = env[envName(name)];
     const text = fromEnv ?? FLAGS.find((flag) => flag.name === name)!.default ?? '';
     return text === '' ? [] : text.split(',');
+  };
+  const flagOn = (name: string): boolean => {
+    const value = values[name];
+    if (typeof value === 'boolean') return value;
+    const text = (env[envName(name)] ?? 'false').toLowerCase();
+    if (['true', '1'].includes(text)) return true;
+    if (['false', '0', ''].includes(text)) return false;
+    throw new ConfigError(`${envName(name)}=${shown(text)}: must be true or false`);
   };
   const integer = (name: string, min: number, max: number): number => {
     const text = get(name);
@@ -168,8 +184,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 
   const dialect = oneOf('jool.dialect', ['auto', '3', '4']);
   const telemetryPath = get('web.telemetry-path');
-  if (!telemetryPath.startsWith('/') || ['/', '/healthz', '/readyz', '/sessions.csv'].includes(telemetryPath)) {
-    throw new ConfigError(`--web.telemetry-path=${telemetryPath}: must start with "/" and not be / , /healthz, /readyz or /sessions.csv`);
+  if (!telemetryPath.startsWith('/') || ['/', '/healthz', '/readyz', '/sessions.csv', '/sessions'].includes(telemetryPath)) {
+    throw new ConfigError(`--web.telemetry-path=${telemetryPath}: must start with "/" and not be / , /healthz, /readyz, /sessions or /sessions.csv`);
   }
   const joolPath = get('jool.path');
   if (joolPath === '') throw new ConfigError('--jool.path must not be empty');
@@ -185,6 +201,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       netns,
       dialect: dialect === 'auto' ? 'auto' : (Number(dialect) as Dialect),
       clients: { prefixLength: integer('clients.prefix-length', 0, 128), top: integer('clients.top', 0, 1000) },
+      destinationsTop: integer('destinations.top', 0, 1000),
+      sessionsCsv: !flagOn('web.disable-sessions-csv'),
       timeoutMs: duration('jool.timeout'),
       pollIntervalMs: duration('poll.interval'),
       listen: parseListenAddress(listenAddress),

@@ -19,6 +19,7 @@ import { SESSION_FAMILIES, collectSessionMetrics } from './metrics/session-colle
 import { SUBSCRIBER_FAMILIES, collectSubscriberMetrics } from './metrics/subscriber-collector.js';
 import { POOL4_FAMILIES, collectPool4Metrics } from './metrics/pool4-collector.js';
 import { STATS_FAMILIES, collectStatsMetrics } from './metrics/stats-collector.js';
+import { DESTINATION_FAMILIES, collectDestinationMetrics } from './metrics/destination-collector.js';
 import { createApp } from './http/server.js';
 
 /** Our package.json's version: found by walking up, since this file runs from src/ (tests) and dist/src/. */
@@ -72,6 +73,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     collectors: [
       { descs: SESSION_FAMILIES, collect: collectSessionMetrics },
       { descs: SUBSCRIBER_FAMILIES, collect: collectSubscriberMetrics },
+      { descs: DESTINATION_FAMILIES, collect: collectDestinationMetrics },
       { descs: POOL4_FAMILIES, collect: collectPool4Metrics },
       { descs: STATS_FAMILIES, collect: collectStatsMetrics },
     ],
@@ -99,6 +101,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     dialect: config.dialect,
     timeoutMs: config.timeoutMs,
     clients: config.clients,
+    destinationsTop: config.destinationsTop,
     intervalMs: config.pollIntervalMs,
     store,
     log,

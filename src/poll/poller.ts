@@ -27,6 +27,7 @@ export interface PollerOptions {
   readonly dialect: Dialect | 'auto';
   readonly timeoutMs: number;
   readonly clients: PollTarget['clients'];
+  readonly destinationsTop: number;
   readonly intervalMs: number;
   readonly store: StatusStore;
   readonly log: Logger;
@@ -55,6 +56,7 @@ export function startPoller(options: PollerOptions): Poller {
       dialect: options.dialect,
       timeoutMs: options.timeoutMs,
       clients: options.clients,
+      destinationsTop: options.destinationsTop,
     };
     const run = options.runIn(spec.netns);
     loops.set(
