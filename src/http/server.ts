@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { QueryError, parseSessionQuery } from './session-query.js';
 import { sessionCsvChunks } from './session-rows.js';
 import { landingPage } from './landing-page.js';
+import { sessionBrowserPage } from './session-browser.js';
 
 export interface ServerOptions {
   readonly store: StatusStore;
@@ -18,17 +19,23 @@ export interface ServerOptions {
   readonly telemetryPath: string;
   readonly log: Logger;
   readonly version: string;
+  /**
+   * Serve /sessions.csv and the session browser (/sessions); false with --web.disable-sessions-csv,
+   * since both show subscribers' addresses and what they talk to. Default true.
+   */
+  readonly sessionsCsv?: boolean;
 }
 
 export function createApp(options: ServerOptions): express.Express {
   const { store, metrics, telemetryPath, log } = options;
+  const sessions = options.sessionsCsv ?? true;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple'); // repeated keys become arrays; no nested objects from brackets
 
   app.get('/', (_req, res) => {
-    res.type('html').send(landingPage({ status: store.current, telemetryPath, version: options.version }));
+    res.type('html').send(landingPage({ status: store.current, telemetryPath, version: options.version, sessions }));
   });
 
   app.get(telemetryPath, async (req, res) => {
@@ -45,7 +52,13 @@ export function createApp(options: ServerOptions): express.Express {
     res.status(ready ? 200 : 503).type('text').send(ready ? 'ready\n' : 'not ready: the first poll has not finished yet\n');
   });
 
-  app.get('/sessions.csv', (req, res) => serveSessions(req, res, store, log));
+  if (sessions) {
+    app.get('/sessions.csv', (req, res) => serveSessions(req, res, store, log));
+    app.get('/sessions', (req, res) => {
+      const { status, body } = sessionBrowserPage(store.current, req.query as Record<string, unknown>);
+      res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
+    });
+  }
 
   app.use((req, res) => {
     res.status(404).type('text').send(`404 not found: ${req.path} (see / for the endpoints)\n`);
