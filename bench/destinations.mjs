@@ -2,9 +2,11 @@
 // Cost of the top destinations/services computation (src/table/destinations.ts) on a 1M-row
 // table, against --destinations.top=0 (not computed). Prints figures; asserts nothing.
 // Run: npm run build && node bench/destinations.mjs [rows] [clients] [destinations]
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createSessionTableBuilder } from '../dist/src/table/session-table.js';
 import { mapAndComputeSubscribersInSlices } from '../dist/src/table/subscribers.js';
 import { aggregateTableInSlices } from '../dist/src/table/aggregate.js';
+import { sessionBrowserPage } from '../dist/src/http/session-browser.js';
 import { computeDestinations, computeDestinationsInSlices } from '../dist/src/table/destinations.js';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
@@ -57,3 +59,28 @@ await measure('--destinations.top=0 (off)', () => computeDestinationsInSlices(ta
 await measure('--destinations.top=10, in one go', () => computeDestinations(table, map, 10));
 await measure('--destinations.top=10, in slices (as the poll)', () => computeDestinationsInSlices(table, map, 10));
 await measure('--destinations.top=1000, in slices', () => computeDestinationsInSlices(table, map, 1000));
+
+// The session browser counts every match to print the total: one pass over the table per page view.
+const emptyTable = createSessionTableBuilder('udp').finish();
+const status = {
+  ready: true,
+  discovery: undefined,
+  instances: [{ name: 'default', tables: { tcp: { table }, udp: { table: emptyTable }, icmp: { table: createSessionTableBuilder('icmp').finish() } } }],
+};
+const wall = async (label, fn) => {
+  const times = [];
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  for (let run = 0; run < 7; run++) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  delay.disable();
+  // The longest the event loop (a scrape) waited while the pages were built.
+  console.log(`${label.padEnd(44)} median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}), ` +
+    `event loop blocked at most ${(delay.max / 1e6).toFixed(1)} ms`);
+};
+await wall('/sessions page, no filter (100 rows shown)', () => sessionBrowserPage(status, {}));
+await wall('/sessions page, remote=11.0.0.0/8 (addresses)', () => sessionBrowserPage(status, { remote: '11.0.0.0/8' }));
+await wall('/sessions page, client=2001:db8:1::/48', () => sessionBrowserPage(status, { client: '2001:db8:1::/48' }));

@@ -54,8 +54,8 @@ export function createApp(options: ServerOptions): express.Express {
 
   if (sessions) {
     app.get('/sessions.csv', (req, res) => serveSessions(req, res, store, log));
-    app.get('/sessions', (req, res) => {
-      const { status, body } = sessionBrowserPage(store.current, req.query as Record<string, unknown>);
+    app.get('/sessions', async (req, res) => {
+      const { status, body } = await sessionBrowserPage(store.current, req.query as Record<string, unknown>);
       res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
     });
   }
