@@ -117,6 +117,22 @@ describe('the landing page', () => {
   });
 });
 
+describe('before the first poll', () => {
+  it('the browser answers 503 with the form, and the landing page still answers', async () => {
+    const waiting = await startTestExporter([`--jool.path=${fakeJool({ FAKE_JOOL_MODE: 'hang' }).path}`, '--poll.interval=1h']);
+    try {
+      const response = await waiting.get('/sessions');
+      expect(response.status).toBe(503);
+      const body = await response.text();
+      expect(body).toContain('<form');
+      expect(body).toContain('first poll has not finished');
+      expect((await waiting.get('/')).status).toBe(200);
+    } finally {
+      await waiting.stop();
+    }
+  });
+});
+
 describe('--web.disable-sessions-csv', () => {
   it('turns off /sessions.csv and the browser, and the landing page stops linking them', async () => {
     const off = await startTestExporter([`--jool.path=${fakeJool().path}`, '--poll.interval=1h', '--web.disable-sessions-csv']);
