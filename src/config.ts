@@ -23,8 +23,6 @@ export interface Config {
   readonly clients: { readonly prefixLength: number; readonly top: number };
   /** How many destinations and services get their own jool_top_destination_* / jool_top_service_* series; 0: none. */
   readonly destinationsTop: number;
-  /** /sessions.csv and the session browser (/sessions) are served; false with --web.disable-sessions-csv. */
-  readonly sessionsCsv: boolean;
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
   readonly listen: { readonly host: string | undefined; readonly port: number };
@@ -32,6 +30,8 @@ export interface Config {
   readonly telemetryPath: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** --web.disable-sessions-csv: /sessions.csv and the session browser (/sessions) answer 404 and the landing page does not link them. */
+  readonly disableSessionsCsv: boolean;
 }
 
 interface FlagSpec {
@@ -39,7 +39,7 @@ interface FlagSpec {
   /** Absent: the flag is empty unless given. */
   readonly default?: string;
   readonly multiple?: boolean;
-  /** A switch: given without a value (`--flag`); its variable takes true/false. */
+  /** A switch: given without a value; its variable takes true/false (or 1/0). */
   readonly boolean?: boolean;
   readonly help: string;
 }
@@ -57,7 +57,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'destinations.top', default: '10', help: 'Export the sessions (and distinct subscribers) of this many busiest IPv4 destinations, and the sessions of this many busiest remote ports, per protocol (jool_top_destination_*, jool_top_service_sessions); 0 turns it off.' },
   { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
-  { name: 'web.disable-sessions-csv', boolean: true, default: 'false', help: 'Do not serve /sessions.csv nor the session browser (/sessions): they show subscribers\' addresses and destinations.' },
+  { name: 'web.disable-sessions-csv', boolean: true, help: 'Turn /sessions.csv and the session browser (/sessions) off (404): they serve every subscriber\'s IPv6 address and whom it talks to.' },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
 ];
@@ -84,9 +84,9 @@ export function usage(): string {
     '      --version  Show the version and exit.',
   ];
   for (const flag of FLAGS) {
-    lines.push(`      --${flag.name}${flag.boolean ? '' : '=VALUE'}${flag.multiple ? ' ...' : ''}`);
+    lines.push(flag.boolean ? `      --${flag.name}` : `      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
     lines.push(`          ${flag.help}`);
-    const fallback = flag.default === undefined ? 'none' : JSON.stringify(flag.default);
+    const fallback = flag.boolean ? 'off (variable: true or false)' : flag.default === undefined ? 'none' : JSON.stringify(flag.default);
     lines.push(`          Default: ${fallback}. Environment: ${envName(flag.name)}.`);
   }
   return lines.join('\n') + '\n';
@@ -126,12 +126,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const text = fromEnv ?? FLAGS.find((flag) => flag.name === name)!.default ?? '';
     return text === '' ? [] : text.split(',');
   };
-  const flagOn = (name: string): boolean => {
-    const value = values[name];
-    if (typeof value === 'boolean') return value;
-    const text = (env[envName(name)] ?? 'false').toLowerCase();
-    if (['true', '1'].includes(text)) return true;
-    if (['false', '0', ''].includes(text)) return false;
+  const flag = (name: string): boolean => {
+    if (values[name] === true) return true;
+    const text = env[envName(name)] ?? '';
+    if (['', 'false', '0'].includes(text.toLowerCase())) return false;
+    if (['true', '1'].includes(text.toLowerCase())) return true;
     throw new ConfigError(`${envName(name)}=${shown(text)}: must be true or false`);
   };
   const integer = (name: string, min: number, max: number): number => {
@@ -202,7 +201,6 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       dialect: dialect === 'auto' ? 'auto' : (Number(dialect) as Dialect),
       clients: { prefixLength: integer('clients.prefix-length', 0, 128), top: integer('clients.top', 0, 1000) },
       destinationsTop: integer('destinations.top', 0, 1000),
-      sessionsCsv: !flagOn('web.disable-sessions-csv'),
       timeoutMs: duration('jool.timeout'),
       pollIntervalMs: duration('poll.interval'),
       listen: parseListenAddress(listenAddress),
@@ -210,6 +208,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       telemetryPath,
       logLevel: oneOf('log.level', LOG_LEVELS),
       logFormat: oneOf('log.format', ['logfmt', 'json']),
+      disableSessionsCsv: flag('web.disable-sessions-csv'),
     },
   };
 }

@@ -79,7 +79,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     ],
     version: VERSION,
   });
-  const app = createApp({ store, metrics, telemetryPath: config.telemetryPath, log, version: VERSION, sessionsCsv: config.sessionsCsv });
+  const app = createApp({ store, metrics, telemetryPath: config.telemetryPath, log, version: VERSION, sessionsCsv: !config.disableSessionsCsv });
 
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -14,8 +14,8 @@ export interface LandingPageOptions {
   readonly status: ExporterStatus;
   readonly telemetryPath: string;
   readonly version: string;
-  /** The session browser and /sessions.csv are served (not --web.disable-sessions-csv). */
-  readonly sessions: boolean;
+  /** The session browser and /sessions.csv are served (not --web.disable-sessions-csv). Default true. */
+  readonly sessionsCsv?: boolean;
 }
 
 /** Addresses drawn per protocol (the fullest first); the rest are counted. */
@@ -24,7 +24,8 @@ const BARS_PER_PROTOCOL = 16;
 const TOP_ROWS = 10;
 
 export function landingPage(options: LandingPageOptions): string {
-  const { status, sessions } = options;
+  const { status } = options;
+  const sessions = options.sessionsCsv ?? true;
   const link = (params: Record<string, string>, text: string): SafeHtml =>
     sessions ? html`<a href="${href('/sessions', params)}">${text}</a>` : html`${text}`;
   const rows = status.instances.map((instance) => {

@@ -35,7 +35,7 @@ export function createApp(options: ServerOptions): express.Express {
   app.set('query parser', 'simple'); // repeated keys become arrays; no nested objects from brackets
 
   app.get('/', (_req, res) => {
-    res.type('html').send(landingPage({ status: store.current, telemetryPath, version: options.version, sessions }));
+    res.type('html').send(landingPage({ status: store.current, telemetryPath, version: options.version, sessionsCsv: sessions }));
   });
 
   app.get(telemetryPath, async (req, res) => {

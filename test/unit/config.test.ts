@@ -32,7 +32,6 @@ describe('parseCommandLine: defaults', () => {
       dialect: 'auto',
       clients: { prefixLength: 128, top: 10 },
       destinationsTop: 10,
-      sessionsCsv: true,
       timeoutMs: 30_000,
       pollIntervalMs: 15_000,
       listen: { host: undefined, port: 9812 },
@@ -40,6 +39,7 @@ describe('parseCommandLine: defaults', () => {
       telemetryPath: '/metrics',
       logLevel: 'info',
       logFormat: 'logfmt',
+      disableSessionsCsv: false,
     });
   });
 
@@ -64,7 +64,6 @@ describe('parseCommandLine: every flag', () => {
       dialect: 3,
       clients: { prefixLength: 56, top: 3 },
       destinationsTop: 5,
-      sessionsCsv: false,
       timeoutMs: 120_000,
       pollIntervalMs: 500,
       listen: { host: '127.0.0.1', port: 9100 },
@@ -72,6 +71,7 @@ describe('parseCommandLine: every flag', () => {
       telemetryPath: '/jool/metrics',
       logLevel: 'debug',
       logFormat: 'json',
+      disableSessionsCsv: true,
     });
   });
 
@@ -90,7 +90,6 @@ describe('parseCommandLine: every flag', () => {
       dialect: 4,
       clients: { prefixLength: 64, top: 0 },
       destinationsTop: 0,
-      sessionsCsv: true,
       timeoutMs: 3000,
       pollIntervalMs: 60_000,
       listen: { host: '::1', port: 9812 },
@@ -98,6 +97,7 @@ describe('parseCommandLine: every flag', () => {
       telemetryPath: '/x',
       logLevel: 'error',
       logFormat: 'logfmt',
+      disableSessionsCsv: false,
     });
   });
 
@@ -316,9 +316,9 @@ describe('--destinations.top and --web.disable-sessions-csv', () => {
   });
 
   it('the switch takes no value; its variable takes true or false, and the flag wins', () => {
-    expect(run(['--web.disable-sessions-csv']).sessionsCsv).toBe(false);
-    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'true' }).sessionsCsv).toBe(false);
-    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'false' }).sessionsCsv).toBe(true);
+    expect(run(['--web.disable-sessions-csv']).disableSessionsCsv).toBe(true);
+    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'true' }).disableSessionsCsv).toBe(true);
+    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'false' }).disableSessionsCsv).toBe(false);
     expect(run([], { JOOL_SESSION_EXPORTER_DESTINATIONS_TOP: '3' }).destinationsTop).toBe(3);
     expect(configError([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'maybe' }).message).toMatch(/must be true or false/);
     expect(configError(['--web.disable-sessions-csv=yes']).message).not.toContain('\n');
@@ -361,7 +361,6 @@ describe('environment variables', () => {
       dialect: 4,
       clients: { prefixLength: 48, top: 1000 },
       destinationsTop: 7,
-      sessionsCsv: false,
       timeoutMs: 5000,
       pollIntervalMs: 60_000,
       listen: { host: '::', port: 9000 },
@@ -369,6 +368,7 @@ describe('environment variables', () => {
       telemetryPath: '/m',
       logLevel: 'warn',
       logFormat: 'json',
+      disableSessionsCsv: true,
     });
   });
 
