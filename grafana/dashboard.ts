@@ -712,6 +712,85 @@ function subscribers(d: dashboard.DashboardBuilder): void {
   );
 }
 
+function destinations(d: dashboard.DashboardBuilder): void {
+  d.withRow(row('What the NAT64 serves'));
+  const destinationLegend = '{{destination}} {{protocol}}';
+  const serviceLegend = '{{port}}/{{protocol}}';
+  d.withPanel(
+    graph(
+      'Top destinations by sessions',
+      'IPv4 destinations (IPv4 Remote Address) holding the most sessions (jool_top_destination_sessions; --destinations.top per ' +
+        'instance and protocol): the IPv4-only services the NAT64 exists for. The set changes from poll to poll, so lines start and stop.',
+      12,
+      9,
+    )
+      .legend(legendTable('max', 'lastNotNull'))
+      .withTarget(q(`topk(10, jool_top_destination_sessions{${SEL}})`, destinationLegend)),
+  );
+  d.withPanel(
+    graph(
+      'Top services by sessions',
+      'Remote ports (IPv4 Remote L4-ID) holding the most TCP and UDP sessions (jool_top_service_sessions): 443, 80, 53, ...',
+      12,
+      9,
+    )
+      .legend(legendTable('max', 'lastNotNull'))
+      .withTarget(q(`topk(10, jool_top_service_sessions{${SEL}})`, serviceLegend)),
+  );
+  d.withPanel(
+    graph(
+      'Destinations by subscribers',
+      'Distinct subscribers talking to each top destination (jool_top_destination_subscribers). A destination suddenly drawing ' +
+        'sessions from many more subscribers than usual is a reflection attack, a broken app or an outage elsewhere ' +
+        '(alert JoolDestinationSubscribersSurge).',
+      12,
+      9,
+    )
+      .legend(legendTable('max', 'lastNotNull'))
+      .withTarget(q(`topk(10, jool_top_destination_subscribers{${SEL}})`, destinationLegend)),
+  );
+  d.withPanel(
+    graph(
+      'Share of sessions held by the top destinations',
+      'Sessions to the --destinations.top busiest destinations over all sessions, per protocol: near 1, a few services are ' +
+        'the whole NAT64; low, the traffic is spread over many destinations.',
+      12,
+      9,
+    )
+      .unit('percentunit')
+      .max(1)
+      .withTarget(
+        q(
+          `sum by (protocol) (jool_top_destination_sessions{${SEL}}) / sum by (protocol) (jool_sessions{${SEL}})`,
+          '{{protocol}}',
+        ),
+      ),
+  );
+  d.withPanel(
+    bars('Top destinations (now)', 'The destinations holding the most sessions, as of the last poll (jool_top_destination_sessions).', 8, 9)
+      .unit('short')
+      .colorScheme(color(dashboard.FieldColorModeId.ContinuousBlPu))
+      .withTarget(instantQ(`topk(10, jool_top_destination_sessions{${SEL}})`, destinationLegend)),
+  );
+  d.withPanel(
+    bars('Top services (now)', 'The remote ports holding the most sessions, as of the last poll (jool_top_service_sessions).', 8, 9)
+      .unit('short')
+      .colorScheme(color(dashboard.FieldColorModeId.ContinuousBlPu))
+      .withTarget(instantQ(`topk(10, jool_top_service_sessions{${SEL}})`, serviceLegend)),
+  );
+  d.withPanel(
+    bars(
+      'Destinations by subscribers (now)',
+      'Of the top destinations, those the most subscribers talk to, as of the last poll (jool_top_destination_subscribers).',
+      8,
+      9,
+    )
+      .unit('short')
+      .colorScheme(color(dashboard.FieldColorModeId.ContinuousBlPu))
+      .withTarget(instantQ(`topk(10, jool_top_destination_subscribers{${SEL}})`, destinationLegend)),
+  );
+}
+
 function counters(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Jool counters'));
   const rate = (stats: string, op = '=~') =>
@@ -998,6 +1077,7 @@ export function buildDashboard(): dashboard.Dashboard {
   expiry(d);
   pool4(d);
   subscribers(d);
+  destinations(d);
   counters(d);
   health(d);
 

@@ -21,6 +21,8 @@ export interface Config {
   readonly netns: readonly string[];
   readonly dialect: Dialect | 'auto';
   readonly clients: { readonly prefixLength: number; readonly top: number };
+  /** How many destinations and services get their own jool_top_destination_* / jool_top_service_* series; 0: none. */
+  readonly destinationsTop: number;
   readonly timeoutMs: number;
   /** Most sessions one table may hold; past it the jool call is killed (reason too_large). */
   readonly maxRows: number;
@@ -34,7 +36,7 @@ export interface Config {
   readonly logFormat: LogFormat;
   /** --web.config.file: exporter-toolkit web configuration (TLS, basic auth); undefined: plain HTTP. */
   readonly webConfigFile: string | undefined;
-  /** --web.disable-sessions-csv: /sessions.csv answers 404 and the landing page does not link it. */
+  /** --web.disable-sessions-csv: /sessions.csv and the session browser (/sessions) answer 404 and the landing page does not link them. */
   readonly disableSessionsCsv: boolean;
 }
 
@@ -59,10 +61,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'poll.interval', default: '15s', help: 'How often each instance is polled. Scrapes never trigger a poll; they read the last one.' },
   { name: 'clients.prefix-length', default: '128', help: 'A subscriber is an IPv6 client address cut to this prefix length: 128 is one address; operators often use 56 or 64.' },
   { name: 'clients.top', default: '10', help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.' },
+  { name: 'destinations.top', default: '10', help: 'Export the sessions (and distinct subscribers) of this many busiest IPv4 destinations, and the sessions of this many busiest remote ports, per protocol (jool_top_destination_*, jool_top_service_sessions); 0 turns it off.' },
   { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
   { name: 'web.config.file', help: 'exporter-toolkit web configuration file (YAML) for TLS, client certificates and basic authentication; see docs/security.md. Without it, plain HTTP and no authentication.' },
-  { name: 'web.disable-sessions-csv', boolean: true, help: 'Turn /sessions.csv off (404): it serves every subscriber\'s IPv6 address and whom it talks to.' },
+  { name: 'web.disable-sessions-csv', boolean: true, help: 'Turn /sessions.csv and the session browser (/sessions) off (404): they serve every subscriber\'s IPv6 address and whom it talks to.' },
   { name: 'web.sessions-csv.max-concurrent', default: '2', help: 'Most /sessions.csv answers streaming at once; more are refused with 429 and Retry-After, so that full downloads cannot starve /metrics and the health probes.' },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
@@ -189,8 +192,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 
   const dialect = oneOf('jool.dialect', ['auto', '3', '4']);
   const telemetryPath = get('web.telemetry-path');
-  if (!telemetryPath.startsWith('/') || ['/', '/healthz', '/readyz', '/sessions.csv'].includes(telemetryPath)) {
-    throw new ConfigError(`--web.telemetry-path=${telemetryPath}: must start with "/" and not be / , /healthz, /readyz or /sessions.csv`);
+  if (!telemetryPath.startsWith('/') || ['/', '/healthz', '/readyz', '/sessions.csv', '/sessions'].includes(telemetryPath)) {
+    throw new ConfigError(`--web.telemetry-path=${telemetryPath}: must start with "/" and not be / , /healthz, /readyz, /sessions or /sessions.csv`);
   }
   const joolPath = get('jool.path');
   if (joolPath === '') throw new ConfigError('--jool.path must not be empty');
@@ -206,6 +209,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       netns,
       dialect: dialect === 'auto' ? 'auto' : (Number(dialect) as Dialect),
       clients: { prefixLength: integer('clients.prefix-length', 0, 128), top: integer('clients.top', 0, 1000) },
+      destinationsTop: integer('destinations.top', 0, 1000),
       timeoutMs: duration('jool.timeout'),
       maxRows: integer('poll.max-rows', 1, 1_000_000_000),
       pollIntervalMs: duration('poll.interval'),

@@ -19,6 +19,7 @@ import { SESSION_FAMILIES, collectSessionMetrics } from './metrics/session-colle
 import { SUBSCRIBER_FAMILIES, collectSubscriberMetrics } from './metrics/subscriber-collector.js';
 import { POOL4_FAMILIES, collectPool4Metrics } from './metrics/pool4-collector.js';
 import { STATS_FAMILIES, collectStatsMetrics } from './metrics/stats-collector.js';
+import { DESTINATION_FAMILIES, collectDestinationMetrics } from './metrics/destination-collector.js';
 import { createApp } from './http/server.js';
 import { openWeb, type Web } from './web/listen.js';
 import { createWebGuard } from './web/guard.js';
@@ -79,6 +80,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     collectors: [
       { descs: SESSION_FAMILIES, collect: collectSessionMetrics },
       { descs: SUBSCRIBER_FAMILIES, collect: collectSubscriberMetrics },
+      { descs: DESTINATION_FAMILIES, collect: collectDestinationMetrics },
       { descs: POOL4_FAMILIES, collect: collectPool4Metrics },
       { descs: STATS_FAMILIES, collect: collectStatsMetrics },
     ],
@@ -109,6 +111,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     timeoutMs: config.timeoutMs,
     maxRows: config.maxRows,
     clients: config.clients,
+    destinationsTop: config.destinationsTop,
     intervalMs: config.pollIntervalMs,
     store,
     log,

@@ -222,6 +222,7 @@ describe('grafana/jool-sessions.json', () => {
       'Session expiry',
       'pool4 per address',
       'Top subscribers',
+      'What the NAT64 serves',
       'Jool counters',
       'Exporter health',
     ]);

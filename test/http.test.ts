@@ -133,8 +133,8 @@ describe('other endpoints', () => {
 
   it('the landing page links every endpoint and shows each instance', async () => {
     const body = await exporter.text('/');
-    for (const link of ['/metrics', '/sessions.csv', '/healthz', '/readyz']) expect(body).toContain(`href="${link}"`);
-    expect(body).toMatch(/<td><a href="\/sessions.csv\?instance=default">default<\/a><\/td><td>up<\/td><td>520 \/ 4004 \/ 1001<\/td>/);
+    for (const link of ['/metrics', '/sessions', '/sessions.csv', '/healthz', '/readyz']) expect(body).toContain(`href="${link}"`);
+    expect(body).toMatch(/<td><a href="\/sessions\?instance=default">default<\/a><\/td><td>up<\/td><td class="n">520 \/ 4004 \/ 1001<\/td>/);
   });
 
   it('unknown paths are 404', async () => {

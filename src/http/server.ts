@@ -11,6 +11,7 @@ import { QueryError, parseSessionQuery } from './session-query.js';
 import { sessionCsvChunks } from './session-rows.js';
 import { landingPage } from './landing-page.js';
 import type { WebGuard } from '../web/guard.js';
+import { sessionBrowserPage } from './session-browser.js';
 
 export interface ServerOptions {
   readonly store: StatusStore;
@@ -20,10 +21,13 @@ export interface ServerOptions {
   readonly version: string;
   /** --web.config.file's headers, rate limit and basic auth; every path but /healthz is behind it. */
   readonly guard?: WebGuard;
-  /** --web.disable-sessions-csv: no /sessions.csv (404) and no link to it. */
-  readonly sessionsCsv?: boolean;
   /** Most /sessions.csv answers streaming at once; more get 429 (full downloads would starve the probes). */
   readonly sessionsCsvMaxConcurrent?: number;
+  /**
+   * Serve /sessions.csv and the session browser (/sessions); false with --web.disable-sessions-csv,
+   * since both show subscribers' addresses and what they talk to. Default true.
+   */
+  readonly sessionsCsv?: boolean;
 }
 
 /** How long a client refused with 429 is asked to wait before it tries again. */
@@ -31,6 +35,7 @@ const SESSIONS_CSV_RETRY_AFTER_SECONDS = 5;
 
 export function createApp(options: ServerOptions): express.Express {
   const { store, metrics, telemetryPath, log } = options;
+  const sessions = options.sessionsCsv ?? true;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -46,7 +51,6 @@ export function createApp(options: ServerOptions): express.Express {
     }
     next();
   });
-  const sessionsCsv = options.sessionsCsv ?? true;
 
   if (options.guard) app.use(options.guard.headers);
   // Liveness only, and open: a container or load-balancer health check carries no credentials.
@@ -56,7 +60,7 @@ export function createApp(options: ServerOptions): express.Express {
   if (options.guard) app.use(options.guard.protect);
 
   app.get('/', (_req, res) => {
-    res.type('html').send(landingPage({ status: store.current, telemetryPath, version: options.version, sessionsCsv }));
+    res.type('html').send(landingPage({ status: store.current, telemetryPath, version: options.version, sessionsCsv: sessions }));
   });
 
   app.get(telemetryPath, async (req, res) => {
@@ -71,7 +75,7 @@ export function createApp(options: ServerOptions): express.Express {
 
   const maxConcurrent = options.sessionsCsvMaxConcurrent ?? Infinity;
   let streaming = 0;
-  if (sessionsCsv) app.get('/sessions.csv', async (req, res) => {
+  if (sessions) app.get('/sessions.csv', async (req, res) => {
     if (streaming >= maxConcurrent) {
       res.status(429).set('Retry-After', String(SESSIONS_CSV_RETRY_AFTER_SECONDS)).type('text')
         .send(`429 too many requests: ${maxConcurrent} /sessions.csv answers are streaming already; try again later\n`);
@@ -91,6 +95,12 @@ export function createApp(options: ServerOptions): express.Express {
       if (res.writableEnded) release();
     }
   });
+  if (sessions) {
+    app.get('/sessions', async (req, res) => {
+      const { status, body } = await sessionBrowserPage(store.current, req.query as Record<string, unknown>);
+      res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
+    });
+  }
 
   app.use((req, res) => {
     res.status(404).type('text').send(`404 not found: ${req.path} (see / for the endpoints)\n`);

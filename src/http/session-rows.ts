@@ -29,10 +29,26 @@ function addressMatcher(interner: Interner, cidrs: readonly Cidr[] | null): ((id
   };
 }
 
-function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: number }): Generator<string> {
+/**
+ * Whether row i of the table passes the query's filters (all but the limit): the one row
+ * selection behind /sessions.csv and the session browser, so both always show the same rows.
+ */
+export function rowFilter(table: SessionTable, query: SessionQuery): (i: number) => boolean {
   const client = addressMatcher(table.ipv6Remotes, query.client);
   const pool4 = addressMatcher(table.ipv4Locals, query.pool4);
   const remote = addressMatcher(table.ipv4Remotes, query.remote);
+  return (i) => {
+    if (query.states !== null && !query.states.has(table.state[i]!)) return false;
+    if (query.expiresWithinMs !== null && table.expiresMs[i]! > query.expiresWithinMs) return false;
+    if (client !== null && !client(table.ipv6Remote[i]!)) return false;
+    if (pool4 !== null && !pool4(table.ipv4Local[i]!)) return false;
+    if (remote !== null && !remote(table.ipv4Remote[i]!)) return false;
+    return true;
+  };
+}
+
+function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: number }): Generator<string> {
+  const matches = rowFilter(table, query);
   const name = PROTOCOL_CSV_NAME[table.protocol];
   const v6r = table.ipv6Remotes.values;
   const v6l = table.ipv6Locals.values;
@@ -40,12 +56,8 @@ function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: nu
   const v4r = table.ipv4Remotes.values;
   let chunk = '';
   for (let i = 0; i < table.length && budget.left > 0; i++) {
+    if (!matches(i)) continue;
     const state = table.state[i]!;
-    if (query.states !== null && !query.states.has(state)) continue;
-    if (query.expiresWithinMs !== null && table.expiresMs[i]! > query.expiresWithinMs) continue;
-    if (client !== null && !client(table.ipv6Remote[i]!)) continue;
-    if (pool4 !== null && !pool4(table.ipv4Local[i]!)) continue;
-    if (remote !== null && !remote(table.ipv4Remote[i]!)) continue;
     chunk +=
       `${name},${v6r[table.ipv6Remote[i]!]},${table.ipv6RemotePort[i]},${v6l[table.ipv6Local[i]!]},${table.ipv6LocalPort[i]},` +
       `${v4l[table.ipv4Local[i]!]},${table.ipv4LocalPort[i]},${v4r[table.ipv4Remote[i]!]},${table.ipv4RemotePort[i]},` +

@@ -16,7 +16,8 @@ import {
   type Dialect,
 } from '../jool/commands.js';
 import { aggregateTableInSlices } from '../table/aggregate.js';
-import { computeSubscribersInSlices } from '../table/subscribers.js';
+import { mapAndComputeSubscribersInSlices } from '../table/subscribers.js';
+import { computeDestinationsInSlices } from '../table/destinations.js';
 import { computePool4InSlices, type Pool4Report } from '../table/pool4.js';
 import { parsePool4Csv, type Pool4Entry } from '../parse/pool4-csv.js';
 import { parseStatsCsv } from '../parse/stats-csv.js';
@@ -37,6 +38,8 @@ export interface PollTarget {
   readonly maxRows: number;
   /** Subscriber = client address cut to this prefix length; top N subscribers get their own series. */
   readonly clients: { readonly prefixLength: number; readonly top: number };
+  /** Top N destinations and services get their own series; 0: not computed at all. */
+  readonly destinationsTop: number;
 }
 
 /** Malformed rows seen in this poll, per table (`tcp`, `udp`, `icmp`, `pool4`, `stats`), for the log. */
@@ -96,10 +99,13 @@ export async function pollInstance(target: PollTarget, known: JoolVersion | unde
     const parsed = read.ok ? read : read.parsed;
     if (parsed !== undefined && parsed.rejected.count > 0) rejected[protocol] = parsed.rejected;
     if (!read.ok) return fail(read);
+    const subscribers = await mapAndComputeSubscribersInSlices(read.table, target.clients);
     tables[protocol] = {
       table: read.table,
       aggregate: await aggregateTableInSlices(read.table),
-      subscribers: await computeSubscribersInSlices(read.table, target.clients),
+      subscribers: subscribers.report,
+      // After the subscribers: "distinct subscribers per destination" reuses their client → subscriber map.
+      destinations: await computeDestinationsInSlices(read.table, subscribers.map, target.destinationsTop),
     };
     // All protocols' entries: whether pool4 is empty (Jool's fallback to ports 61001-65535) is decided across all three.
     pool4Reports[protocol] = await computePool4InSlices(pool4, read.table);

@@ -29,6 +29,7 @@ export interface PollerOptions {
   /** --poll.max-rows: most sessions one table may have (Infinity when not given). */
   readonly maxRows?: number;
   readonly clients: PollTarget['clients'];
+  readonly destinationsTop: number;
   readonly intervalMs: number;
   readonly store: StatusStore;
   readonly log: Logger;
@@ -58,6 +59,7 @@ export function startPoller(options: PollerOptions): Poller {
       timeoutMs: options.timeoutMs,
       maxRows: options.maxRows ?? Infinity,
       clients: options.clients,
+      destinationsTop: options.destinationsTop,
     };
     const run = options.runIn(spec.netns);
     loops.set(

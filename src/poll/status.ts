@@ -12,6 +12,7 @@ import type { SessionTable } from '../table/session-table.js';
 import type { Dialect } from '../jool/commands.js';
 import type { SubscriberReport } from '../table/subscribers.js';
 import type { Pool4Report } from '../table/pool4.js';
+import type { DestinationReport } from '../table/destinations.js';
 
 /**
  * Why a poll failed; every value is exported (at 0) from the start. `too_large`: a table past
@@ -24,6 +25,7 @@ export interface PolledTable {
   readonly table: SessionTable;
   readonly aggregate: TableAggregate;
   readonly subscribers: SubscriberReport;
+  readonly destinations: DestinationReport;
 }
 
 /** One of Jool's own counters (`jool stats display`), in Jool's order. */

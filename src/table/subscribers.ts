@@ -28,6 +28,7 @@
 import type ipaddr from 'ipaddr.js';
 import { parseAddress } from './address.js';
 import type { SessionTable } from './session-table.js';
+import type { SubscriberMap } from './destinations.js';
 
 /**
  * Upper bounds of the "per subscriber" histograms (sessions and BIB entries
@@ -109,6 +110,17 @@ export function computeSubscribers(table: SessionTable, options: SubscriberOptio
 
 /** Same result as computeSubscribers, in slices, so a million-row table never holds up a scrape. */
 export async function computeSubscribersInSlices(table: SessionTable, options: SubscriberOptions): Promise<SubscriberReport> {
+  return (await mapAndComputeSubscribersInSlices(table, options)).report;
+}
+
+/**
+ * computeSubscribersInSlices, plus the client → subscriber mapping it built, so the poll can count
+ * subscribers per destination (destinations.ts) without parsing and masking every address again.
+ */
+export async function mapAndComputeSubscribersInSlices(
+  table: SessionTable,
+  options: SubscriberOptions,
+): Promise<{ report: SubscriberReport; map: SubscriberMap }> {
   const counter = createSubscriberCounter(table, options);
   const addresses = table.ipv6Remotes.size;
   for (let from = 0; from < addresses; from += SLICE_ADDRESSES) {
@@ -124,7 +136,7 @@ export async function computeSubscribersInSlices(table: SessionTable, options: S
     counter.rankSubscribers(from, Math.min(subscriberIds, from + SLICE_SUBSCRIBERS));
     await yieldToEventLoop();
   }
-  return counter.result();
+  return { report: counter.result(), map: { subscriberOf: counter.subscriberOf, subscriberIds } };
 }
 
 function yieldToEventLoop(): Promise<void> {
@@ -311,6 +323,7 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
   return {
     mapAddresses,
     addRows,
+    subscriberOf,
     /** Subscriber ids are 0 to this (exclusive); known once every address is mapped. */
     get subscriberIds() {
       return labels.length;

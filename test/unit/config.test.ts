@@ -31,6 +31,7 @@ describe('parseCommandLine: defaults', () => {
       netns: [],
       dialect: 'auto',
       clients: { prefixLength: 128, top: 10 },
+      destinationsTop: 10,
       timeoutMs: 30_000,
       pollIntervalMs: 15_000,
       listen: { host: undefined, port: 9812 },
@@ -52,7 +53,7 @@ describe('parseCommandLine: every flag', () => {
   it('as --flag=value', () => {
     expect(run([
       '--source=demo', '--jool.path=/usr/local/bin/jool', '--jool.instance=alt@x64', '--jool.instance=*',
-      '--jool.netns=ns1', '--jool.dialect=3', '--clients.prefix-length=56', '--clients.top=3',
+      '--jool.netns=ns1', '--jool.dialect=3', '--clients.prefix-length=56', '--clients.top=3', '--destinations.top=5',
       '--jool.timeout=2m', '--poll.interval=500ms', '--web.listen-address=127.0.0.1:9100',
       '--web.telemetry-path=/jool/metrics', '--log.level=debug', '--log.format=json',
       '--web.config.file=/etc/jool-session-exporter/web.yml', '--web.disable-sessions-csv',
@@ -64,6 +65,7 @@ describe('parseCommandLine: every flag', () => {
       netns: ['ns1'],
       dialect: 3,
       clients: { prefixLength: 56, top: 3 },
+      destinationsTop: 5,
       timeoutMs: 120_000,
       pollIntervalMs: 500,
       listen: { host: '127.0.0.1', port: 9100 },
@@ -80,7 +82,7 @@ describe('parseCommandLine: every flag', () => {
     expect(run([
       '--source', 'demo', '--jool.path', '/opt/jool', '--jool.instance', '*', '--jool.instance', 'b@ns2',
       '--jool.netns', 'ns1', '--jool.netns', 'ns2', '--jool.dialect', '4', '--clients.prefix-length', '64',
-      '--clients.top', '0', '--jool.timeout', '3s', '--poll.interval', '1m', '--web.listen-address', '[::1]:9812',
+      '--clients.top', '0', '--destinations.top', '0', '--jool.timeout', '3s', '--poll.interval', '1m', '--web.listen-address', '[::1]:9812',
       '--web.telemetry-path', '/x', '--log.level', 'error', '--log.format', 'logfmt',
     ])).toEqual({
       source: 'demo',
@@ -90,6 +92,7 @@ describe('parseCommandLine: every flag', () => {
       netns: ['ns1', 'ns2'],
       dialect: 4,
       clients: { prefixLength: 64, top: 0 },
+      destinationsTop: 0,
       timeoutMs: 3000,
       pollIntervalMs: 60_000,
       listen: { host: '::1', port: 9812 },
@@ -308,6 +311,20 @@ describe('--clients.prefix-length and --clients.top', () => {
   });
 });
 
+describe('--destinations.top', () => {
+  it.each([0, 1, 10, 1000])('--destinations.top=%i', (top) => {
+    expect(run([`--destinations.top=${top}`]).destinationsTop).toBe(top);
+  });
+
+  it.each(['1001', '-1', 'ten', ''])('--destinations.top=%j is refused', (value) => {
+    expect(configError([`--destinations.top=${value}`]).message).toMatch(/^--destinations\.top=.*: must be a whole number from 0 to 1000$/);
+  });
+
+  it('has a variable too', () => {
+    expect(run([], { JOOL_SESSION_EXPORTER_DESTINATIONS_TOP: '3' }).destinationsTop).toBe(3);
+  });
+});
+
 describe('environment variables', () => {
   it('are named JOOL_SESSION_EXPORTER_ + the flag, upper-cased, dots and dashes as underscores', () => {
     expect(envName('web.listen-address')).toBe('JOOL_SESSION_EXPORTER_WEB_LISTEN_ADDRESS');
@@ -327,6 +344,8 @@ describe('environment variables', () => {
       JOOL_SESSION_EXPORTER_JOOL_DIALECT: '4',
       JOOL_SESSION_EXPORTER_CLIENTS_PREFIX_LENGTH: '48',
       JOOL_SESSION_EXPORTER_CLIENTS_TOP: '1000',
+      JOOL_SESSION_EXPORTER_DESTINATIONS_TOP: '7',
+      JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'true',
       JOOL_SESSION_EXPORTER_JOOL_TIMEOUT: '5s',
       JOOL_SESSION_EXPORTER_POLL_INTERVAL: '1m',
       JOOL_SESSION_EXPORTER_WEB_LISTEN_ADDRESS: '[::]:9000',
@@ -343,6 +362,7 @@ describe('environment variables', () => {
       netns: ['ns1', 'ns2'],
       dialect: 4,
       clients: { prefixLength: 48, top: 1000 },
+      destinationsTop: 7,
       timeoutMs: 5000,
       pollIntervalMs: 60_000,
       listen: { host: '::', port: 9000 },
