@@ -225,6 +225,33 @@ describe('certificate rotation', () => {
   });
 });
 
+describe('configuration changes while running', () => {
+  it('users, client authentication and headers change without a restart; HTTP to HTTPS needs one', async () => {
+    const live = join(dir, 'live');
+    mkdirSync(live);
+    for (const name of ['server.crt', 'server.key', 'ca.crt']) copyFileSync(join(dir, name), join(live, name));
+    const before = `basic_auth_users:\n  u: '${bcrypt.hashSync('old', 4)}'\n`;
+    const exporter = await exporterWith('live/web', tlsOnly() + before);
+    const get = (extra: Partial<HttpsGet>) => httpsGet({ port: exporter.port, ca: pki.caCert, path: '/readyz', ...extra }).then((a) => a, () => undefined);
+    expect((await get({ auth: 'u:old' }))?.status).not.toBe(401);
+
+    // New password, mutual TLS and a header, all at once.
+    writeFileSync(
+      join(live, 'web.yml'),
+      tlsOnly('  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n') +
+        `http_server_config:\n  headers:\n    X-Frame-Options: deny\nbasic_auth_users:\n  u: '${bcrypt.hashSync('new', 4)}'\n`,
+    );
+    await waitFor(async () => (await get({ auth: 'u:new', cert: pki.clientCert, key: pki.clientKey }))?.headers['x-frame-options'] === 'deny');
+    expect(await get({ auth: 'u:new' })).toBeUndefined(); // no client certificate: refused now
+    expect((await get({ auth: 'u:old', cert: pki.clientCert, key: pki.clientKey }))?.status).toBe(401);
+
+    // Dropping tls_server_config cannot take effect live: logged, and HTTPS goes on as it was.
+    writeFileSync(join(live, 'web.yml'), before);
+    await waitFor(() => exporter.logs.some((line) => line.includes('needs a restart')));
+    expect((await get({ auth: 'u:new', cert: pki.clientCert, key: pki.clientKey }))?.status).toBe(200);
+  });
+});
+
 describe('--web.disable-sessions-csv', () => {
   it('answers 404 and the landing page does not link it', async () => {
     const exporter = await startTestExporter(['--source=demo', '--web.disable-sessions-csv']);
