@@ -32,10 +32,12 @@ describe('parseCommandLine: defaults', () => {
       dialect: 'auto',
       clients: { prefixLength: 128, top: 10 },
       timeoutMs: 30_000,
+      maxRows: 10_000_000,
       pollIntervalMs: 15_000,
       listen: { host: undefined, port: 9812 },
       listenAddress: ':9812',
       telemetryPath: '/metrics',
+      sessionsCsvMaxConcurrent: 2,
       logLevel: 'info',
       logFormat: 'logfmt',
     });
@@ -53,6 +55,7 @@ describe('parseCommandLine: every flag', () => {
       '--jool.netns=ns1', '--jool.dialect=3', '--clients.prefix-length=56', '--clients.top=3',
       '--jool.timeout=2m', '--poll.interval=500ms', '--web.listen-address=127.0.0.1:9100',
       '--web.telemetry-path=/jool/metrics', '--log.level=debug', '--log.format=json',
+      '--poll.max-rows=5000', '--web.sessions-csv.max-concurrent=7',
     ])).toEqual({
       source: 'demo',
       joolPath: '/usr/local/bin/jool',
@@ -62,10 +65,12 @@ describe('parseCommandLine: every flag', () => {
       dialect: 3,
       clients: { prefixLength: 56, top: 3 },
       timeoutMs: 120_000,
+      maxRows: 5000,
       pollIntervalMs: 500,
       listen: { host: '127.0.0.1', port: 9100 },
       listenAddress: '127.0.0.1:9100',
       telemetryPath: '/jool/metrics',
+      sessionsCsvMaxConcurrent: 7,
       logLevel: 'debug',
       logFormat: 'json',
     });
@@ -77,6 +82,7 @@ describe('parseCommandLine: every flag', () => {
       '--jool.netns', 'ns1', '--jool.netns', 'ns2', '--jool.dialect', '4', '--clients.prefix-length', '64',
       '--clients.top', '0', '--jool.timeout', '3s', '--poll.interval', '1m', '--web.listen-address', '[::1]:9812',
       '--web.telemetry-path', '/x', '--log.level', 'error', '--log.format', 'logfmt',
+      '--poll.max-rows', '1', '--web.sessions-csv.max-concurrent', '1000',
     ])).toEqual({
       source: 'demo',
       joolPath: '/opt/jool',
@@ -86,10 +92,12 @@ describe('parseCommandLine: every flag', () => {
       dialect: 4,
       clients: { prefixLength: 64, top: 0 },
       timeoutMs: 3000,
+      maxRows: 1,
       pollIntervalMs: 60_000,
       listen: { host: '::1', port: 9812 },
       listenAddress: '[::1]:9812',
       telemetryPath: '/x',
+      sessionsCsvMaxConcurrent: 1000,
       logLevel: 'error',
       logFormat: 'logfmt',
     });
@@ -98,7 +106,8 @@ describe('parseCommandLine: every flag', () => {
   it('the flag list is the documented one', () => {
     expect(FLAGS.map((flag) => flag.name).sort()).toEqual([
       'clients.prefix-length', 'clients.top', 'jool.dialect', 'jool.instance', 'jool.netns', 'jool.path', 'jool.timeout',
-      'log.format', 'log.level', 'poll.interval', 'source', 'web.listen-address', 'web.telemetry-path',
+      'log.format', 'log.level', 'poll.interval', 'poll.max-rows', 'source', 'web.listen-address',
+      'web.sessions-csv.max-concurrent', 'web.telemetry-path',
     ]);
   });
 
@@ -325,6 +334,8 @@ describe('environment variables', () => {
       JOOL_SESSION_EXPORTER_WEB_TELEMETRY_PATH: '/m',
       JOOL_SESSION_EXPORTER_LOG_LEVEL: 'warn',
       JOOL_SESSION_EXPORTER_LOG_FORMAT: 'json',
+      JOOL_SESSION_EXPORTER_POLL_MAX_ROWS: '123',
+      JOOL_SESSION_EXPORTER_WEB_SESSIONS_CSV_MAX_CONCURRENT: '3',
     })).toEqual({
       source: 'demo',
       joolPath: '/opt/jool',
@@ -334,10 +345,12 @@ describe('environment variables', () => {
       dialect: 4,
       clients: { prefixLength: 48, top: 1000 },
       timeoutMs: 5000,
+      maxRows: 123,
       pollIntervalMs: 60_000,
       listen: { host: '::', port: 9000 },
       listenAddress: '[::]:9000',
       telemetryPath: '/m',
+      sessionsCsvMaxConcurrent: 3,
       logLevel: 'warn',
       logFormat: 'json',
     });
@@ -396,6 +409,9 @@ describe('invalid values', () => {
     [['--log.level=trace'], /--log\.level=trace: must be one of/],
     [['--log.format=text'], /--log\.format=text/],
     [['--jool.timeout=0s'], /--jool\.timeout must be longer than 0s/],
+    [['--poll.max-rows=0'], /--poll\.max-rows=0: must be a whole number from 1 to 1000000000/],
+    [['--poll.max-rows=-5'], /--poll\.max-rows/],
+    [['--web.sessions-csv.max-concurrent=0'], /--web\.sessions-csv\.max-concurrent=0: must be a whole number from 1 to 1000/],
     [['--poll.interval=0ms'], /--poll\.interval must be longer than 0s/],
     [['--poll.interval=15'], /--poll\.interval: invalid duration "15"/],
     [['--jool.timeout=1.5s'], /--jool\.timeout: invalid duration/],
