@@ -16,7 +16,7 @@ beforeAll(async () => {
     '--web.sessions-csv.max-concurrent=2',
   ], 'info');
   await exporter.poller.firstPollDone;
-});
+}, 120_000);
 afterAll(() => exporter.stop());
 
 /**

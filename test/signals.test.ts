@@ -15,6 +15,8 @@ import { fakeJool, type FakeJool } from './support/fake-jool.js';
 import { waitFor } from './support/exporter.js';
 
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
+// Per test: starting the binary and its first jool call can be slow on a loaded machine.
+const SLOW = 120_000;
 const THROWER = fileURLToPath(new URL('./support/throw-on-trigger.mjs', import.meta.url));
 
 interface Running {
@@ -40,9 +42,10 @@ async function startHanging(env: Record<string, string> = {}, nodeArgs: string[]
   const exit = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const running: Running = { child, jool, url: '', log: () => log, exit };
   started.push(running);
-  const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1]);
+  // Generous waits: the machine may be loaded; nothing here measures time.
+  const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1], 60_000);
   // The jool call is under way: its shell and its `sleep 3600` child.
-  await waitFor(() => jool.processes().length >= 2);
+  await waitFor(() => jool.processes().length >= 2, 60_000);
   return { ...running, url: `http://127.0.0.1:${port}` };
 }
 
@@ -53,8 +56,8 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s during a hanging jool call', (
     const [code] = await running.exit;
     expect(code).toBe(0);
     expect(running.log()).toMatch(new RegExp(`msg="shutting down" signal=${signal}`));
-    await waitFor(() => running.jool.processes().length === 0);
-  });
+    await waitFor(() => running.jool.processes().length === 0, 30_000);
+  }, SLOW);
 });
 
 describe('SIGHUP during a hanging jool call', () => {
@@ -62,7 +65,7 @@ describe('SIGHUP during a hanging jool call', () => {
     const running = await startHanging();
     const before = running.jool.processes();
     running.child.kill('SIGHUP');
-    await waitFor(() => running.log().includes('SIGHUP received'));
+    await waitFor(() => running.log().includes('SIGHUP received'), 30_000);
     expect((await fetch(running.url + '/healthz')).status).toBe(200);
     expect(running.child.exitCode).toBeNull();
     // The same jool call, neither killed nor orphaned: its timeout still governs it.
@@ -71,8 +74,8 @@ describe('SIGHUP during a hanging jool call', () => {
     running.child.kill('SIGTERM');
     const [code] = await running.exit;
     expect(code).toBe(0);
-    await waitFor(() => running.jool.processes().length === 0);
-  });
+    await waitFor(() => running.jool.processes().length === 0, 30_000);
+  }, SLOW);
 
   it('a second SIGTERM during the shutdown exits at once with status 1, still killing jool', async () => {
     const running = await startHanging();
@@ -80,8 +83,8 @@ describe('SIGHUP during a hanging jool call', () => {
     running.child.kill('SIGTERM');
     const [code] = await running.exit;
     expect([0, 1]).toContain(code); // 1 when the second signal landed before the shutdown ended
-    await waitFor(() => running.jool.processes().length === 0);
-  });
+    await waitFor(() => running.jool.processes().length === 0, 30_000);
+  }, SLOW);
 });
 
 describe('an uncaught exception during a hanging jool call', () => {
@@ -92,6 +95,6 @@ describe('an uncaught exception during a hanging jool call', () => {
     const [code] = await running.exit;
     expect(code).toBe(1);
     expect(running.log()).toMatch(/level=error msg="fatal: uncaught exception" err="Error: injected by/);
-    await waitFor(() => running.jool.processes().length === 0);
-  });
+    await waitFor(() => running.jool.processes().length === 0, 30_000);
+  }, SLOW);
 });

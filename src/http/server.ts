@@ -144,6 +144,9 @@ async function serveSessions(req: Request, res: Response, store: StatusStore, lo
     for (const chunk of sessionCsvChunks(selected, query)) {
       if (closed) return;
       if (!res.write(chunk)) await drainedOrClosed(res);
+      // When the socket takes a chunk at once (a fast client), 'drain' comes on process.nextTick:
+      // without a turn of the event loop here, one download would starve every other request.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     res.end();
   } catch (error) {
