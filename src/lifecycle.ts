@@ -4,7 +4,8 @@
  * - SIGTERM, SIGINT: a clean shutdown (polls aborted, server closed), then exit status 0.
  *   A second one during the shutdown exits at once with status 1.
  * - SIGHUP: logged, and nothing else. Node's default would exit (129) without any shutdown and
- *   orphan a running jool. Flags are read once at start; there is nothing to reload.
+ *   orphan a running jool. Flags are read once at start, and --web.config.file is re-read by
+ *   itself when it changes (web/listen.ts), so a SIGHUP has nothing left to reload.
  * - An uncaught exception or unhandled rejection: logged, exit status 1.
  * - Every one of these, and any other process.exit(), ends in the 'exit' event, which SIGKILLs
  *   the process groups of the jool calls still running: no jool is ever left behind.
@@ -19,7 +20,7 @@ export function handleProcessLifecycle(log: Logger): Promise<NodeJS.Signals> {
     killLiveJoolGroups();
   });
   process.on('SIGHUP', () => {
-    log.info('SIGHUP received: nothing to reload (flags are read at start); still running', { signal: 'SIGHUP' });
+    log.info('SIGHUP received: nothing to reload (flags are read at start; the web config is re-read when it changes); still running', { signal: 'SIGHUP' });
   });
   const fatal = (what: string) => (error: unknown) => {
     log.error(`fatal: ${what}`, { err: error instanceof Error ? (error.stack ?? error.message) : String(error) });
