@@ -21,6 +21,12 @@ import { POOL4_FAMILIES, collectPool4Metrics } from './metrics/pool4-collector.j
 import { STATS_FAMILIES, collectStatsMetrics } from './metrics/stats-collector.js';
 import { createApp } from './http/server.js';
 
+/**
+ * Set by the bundler (packaging/bundle.mjs, esbuild `define`): the single-file bundle that the
+ * Debian package and the Docker image run has no package.json beside it to read.
+ */
+declare const JOOL_SESSION_EXPORTER_VERSION: string | undefined;
+
 /** Our package.json's version: found by walking up, since this file runs from src/ (tests) and dist/src/. */
 function packageVersion(): string {
   for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
@@ -34,7 +40,7 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-export const VERSION: string = packageVersion();
+export const VERSION: string = typeof JOOL_SESSION_EXPORTER_VERSION === 'string' ? JOOL_SESSION_EXPORTER_VERSION : packageVersion();
 
 export interface Exporter {
   readonly server: Server;
