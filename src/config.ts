@@ -26,6 +26,8 @@ export interface Config {
   readonly listen: { readonly host: string | undefined; readonly port: number };
   readonly listenAddress: string;
   readonly telemetryPath: string;
+  /** Leave prom-client's process_* and nodejs_* families out of /metrics. */
+  readonly disableExporterMetrics: boolean;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
 }
@@ -35,6 +37,8 @@ interface FlagSpec {
   /** Absent: the flag is empty unless given. */
   readonly default?: string;
   readonly multiple?: boolean;
+  /** A switch: `--flag` alone, or its variable set to true/false (also 1/0, yes/no). */
+  readonly boolean?: boolean;
   readonly help: string;
 }
 
@@ -50,6 +54,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'clients.top', default: '10', help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.' },
   { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
+  { name: 'web.disable-exporter-metrics', boolean: true, default: 'false', help: "Leave the exporter's own process_* and nodejs_* metrics out of /metrics (as node_exporter's flag does)." },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
 ];
@@ -76,7 +81,7 @@ export function usage(): string {
     '      --version  Show the version and exit.',
   ];
   for (const flag of FLAGS) {
-    lines.push(`      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
+    lines.push(flag.boolean === true ? `      --${flag.name}` : `      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
     lines.push(`          ${flag.help}`);
     const fallback = flag.default === undefined ? 'none' : JSON.stringify(flag.default);
     lines.push(`          Default: ${fallback}. Environment: ${envName(flag.name)}.`);
@@ -96,7 +101,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       options: {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
-        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, { type: 'string' as const, multiple: flag.multiple ?? false }])),
+        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, flag.boolean === true ? { type: 'boolean' as const } : { type: 'string' as const, multiple: flag.multiple ?? false }])),
       },
     });
   } catch (error) {
@@ -117,6 +122,14 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const fromEnv = env[envName(name)];
     const text = fromEnv ?? FLAGS.find((flag) => flag.name === name)!.default ?? '';
     return text === '' ? [] : text.split(',');
+  };
+  const boolean = (name: string): boolean => {
+    const value = values[name];
+    if (typeof value === 'boolean') return value;
+    const text = (env[envName(name)] ?? FLAGS.find((flag) => flag.name === name)!.default ?? 'false').trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no', ''].includes(text)) return false;
+    throw new ConfigError(`${envName(name)}=${shown(text)}: must be true or false`);
   };
   const integer = (name: string, min: number, max: number): number => {
     const text = get(name);
@@ -190,6 +203,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       listen: parseListenAddress(listenAddress),
       listenAddress,
       telemetryPath,
+      disableExporterMetrics: boolean('web.disable-exporter-metrics'),
       logLevel: oneOf('log.level', LOG_LEVELS),
       logFormat: oneOf('log.format', ['logfmt', 'json']),
     },

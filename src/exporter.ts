@@ -82,6 +82,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
       { descs: STATS_FAMILIES, collect: collectStatsMetrics },
     ],
     version: VERSION,
+    exporterMetrics: !config.disableExporterMetrics,
   });
   const app = createApp({ store, metrics, telemetryPath: config.telemetryPath, log, version: VERSION });
 

@@ -36,6 +36,7 @@ describe('parseCommandLine: defaults', () => {
       listen: { host: undefined, port: 9812 },
       listenAddress: ':9812',
       telemetryPath: '/metrics',
+      disableExporterMetrics: false,
       logLevel: 'info',
       logFormat: 'logfmt',
     });
@@ -66,6 +67,7 @@ describe('parseCommandLine: every flag', () => {
       listen: { host: '127.0.0.1', port: 9100 },
       listenAddress: '127.0.0.1:9100',
       telemetryPath: '/jool/metrics',
+      disableExporterMetrics: false,
       logLevel: 'debug',
       logFormat: 'json',
     });
@@ -90,6 +92,7 @@ describe('parseCommandLine: every flag', () => {
       listen: { host: '::1', port: 9812 },
       listenAddress: '[::1]:9812',
       telemetryPath: '/x',
+      disableExporterMetrics: false,
       logLevel: 'error',
       logFormat: 'logfmt',
     });
@@ -98,8 +101,18 @@ describe('parseCommandLine: every flag', () => {
   it('the flag list is the documented one', () => {
     expect(FLAGS.map((flag) => flag.name).sort()).toEqual([
       'clients.prefix-length', 'clients.top', 'jool.dialect', 'jool.instance', 'jool.netns', 'jool.path', 'jool.timeout',
-      'log.format', 'log.level', 'poll.interval', 'source', 'web.listen-address', 'web.telemetry-path',
+      'log.format', 'log.level', 'poll.interval', 'source', 'web.disable-exporter-metrics', 'web.listen-address', 'web.telemetry-path',
     ]);
+  });
+
+  it('--web.disable-exporter-metrics is a switch, also set by its variable', () => {
+    expect(run([]).disableExporterMetrics).toBe(false);
+    expect(run(['--web.disable-exporter-metrics']).disableExporterMetrics).toBe(true);
+    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'true' }).disableExporterMetrics).toBe(true);
+    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: '0' }).disableExporterMetrics).toBe(false);
+    expect(configError([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'maybe' }).message).toMatch(/WEB_DISABLE_EXPORTER_METRICS.*true or false/);
+    expect(configError(['--web.disable-exporter-metrics=yes']).message).toMatch(/disable-exporter-metrics/);
+    expect(usage()).toMatch(/^ {6}--web\.disable-exporter-metrics$/m);
   });
 
   it.each(['debug', 'info', 'warn', 'error'])('log level %s', (level) => {
@@ -338,6 +351,7 @@ describe('environment variables', () => {
       listen: { host: '::', port: 9000 },
       listenAddress: '[::]:9000',
       telemetryPath: '/m',
+      disableExporterMetrics: false,
       logLevel: 'warn',
       logFormat: 'json',
     });
@@ -360,7 +374,7 @@ describe('environment variables', () => {
   it('every flag is documented in usage() with its variable and default', () => {
     const text = usage();
     for (const flag of FLAGS) {
-      expect(text).toContain(`--${flag.name}=`);
+      expect(text).toContain(flag.boolean === true ? `--${flag.name}\n` : `--${flag.name}=`);
       expect(text).toContain(envName(flag.name));
     }
     expect(text).toContain('--help');
