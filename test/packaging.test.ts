@@ -332,7 +332,7 @@ describe('the runtime stage, simulated without Docker', () => {
     const version = spawnSync(process.execPath, [...entryArgs, '--version'], { cwd: app, env, encoding: 'utf8' });
     expect(version.stdout).toBe(`jool-session-exporter ${PKG.version} (Node.js ${process.version})\n`);
 
-    child = spawn(process.execPath, [...entryArgs, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=200ms'], { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [...entryArgs, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s'], { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (chunk) => (log += chunk));
     const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined));
     expect(port, log).not.toBe('exited');
