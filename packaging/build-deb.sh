@@ -21,7 +21,7 @@ name=jool-session-exporter
 deb="$root/${name}_${version}_${arch}.deb"
 work="$root/dist/deb"
 tree="$work/tree"
-started=$(date +%s.%N)
+started=$(date +%s)
 
 echo "== bundle (esbuild) and man page"
 npm run --silent build
@@ -113,5 +113,4 @@ dpkg-deb --root-owner-group -Zxz --build "$tree" "$deb" >/dev/null
 echo "== lintian"
 lintian --fail-on error,warning --suppress-tags-from-file /dev/null "$deb"
 
-elapsed=$(echo "$(date +%s.%N) - $started" | bc)
-echo "built $(basename "$deb"): $(du -k "$deb" | cut -f1) KiB, $(stat -c %s "$tree/usr/bin/$name") bytes executable, in ${elapsed%.*}s"
+echo "built $(basename "$deb"): $(du -k "$deb" | cut -f1) KiB, $(stat -c %s "$tree/usr/bin/$name") bytes executable, in $(($(date +%s) - started))s"
