@@ -1,4 +1,4 @@
-# jool-session-exporter: built with dev dependencies, run with production ones only.
+# jool-session-exporter: bundled with dev dependencies (esbuild), run as one file on Node.js 20.
 #
 #   docker build -t jool-session-exporter .
 #   docker run -d --name jool-session-exporter --network host --cap-add NET_ADMIN \
@@ -7,24 +7,19 @@
 # The image's jool client (Debian bookworm's jool-tools, 4.1.9) must match the version of the
 # host's Jool kernel module: Jool refuses a client of another version. See "Deploy" in README.md.
 
-# --- build: TypeScript → dist/ (dev dependencies: typescript, @types/*) -------------------------
+# --- build: one CommonJS bundle (esbuild, a dev dependency) ----------------------------------
+# The Debian package (npm run package) is built from this same bundle, dist/bundle/*.cjs, made
+# by the same script: the image and the package cannot drift apart.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: the `prepare` script (tsc) needs src/, which is copied below; this layer of
-# dependencies is then reused as long as package-lock.json does not change.
+# --ignore-scripts: the `prepare` script (the build) needs src/, which is copied below; this layer
+# of dependencies is then reused as long as package-lock.json does not change.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
+COPY packaging/bundle.mjs ./packaging/
 COPY src ./src
-RUN npm run build
-
-# --- deps: production dependencies only --------------------------------------------------------
-# --ignore-scripts: `npm ci` would run `prepare` (tsc), and TypeScript is a dev dependency.
-FROM node:20-bookworm-slim AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+RUN npm run bundle
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim
@@ -39,9 +34,8 @@ RUN apt-get update \
  && setcap cap_net_admin+ep /usr/bin/jool \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY --from=deps /app/package.json /app/package-lock.json ./
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/dist/src ./dist/src
+# The bundle holds the program and its production dependencies: no node_modules, no npm here.
+COPY --from=build /app/dist/bundle/jool-session-exporter.cjs ./
 ENV NODE_ENV=production
 # The node image's unprivileged `node` user, numerically (so that runAsNonRoot can verify it).
 USER 1000:1000
@@ -50,4 +44,4 @@ EXPOSE 9812
 # `docker run --health-cmd`.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9812/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "dist/src/main.js"]
+ENTRYPOINT ["node", "/app/jool-session-exporter.cjs"]

@@ -20,6 +20,7 @@ import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as heatmap from '@grafana/grafana-foundation-sdk/heatmap';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
+import { forSharing } from './sharing.js';
 
 export const DASHBOARD_UID = 'jool-sessions';
 export const DASHBOARD_TITLE = 'Jool NAT64 sessions';
@@ -1093,5 +1094,5 @@ export function buildDashboard(): dashboard.Dashboard {
 
 /** The JSON text of grafana/jool-sessions.json. */
 export function renderDashboard(): string {
-  return `${JSON.stringify(buildDashboard(), null, 2)}\n`;
+  return `${JSON.stringify(forSharing(buildDashboard()), null, 2)}\n`;
 }

@@ -32,6 +32,8 @@ export interface Config {
   readonly telemetryPath: string;
   /** Most /sessions.csv answers streaming at once. */
   readonly sessionsCsvMaxConcurrent: number;
+  /** Leave prom-client's process_* and nodejs_* families out of /metrics. */
+  readonly disableExporterMetrics: boolean;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** --web.config.file: exporter-toolkit web configuration (TLS, basic auth); undefined: plain HTTP. */
@@ -45,7 +47,7 @@ interface FlagSpec {
   /** Absent: the flag is empty unless given. */
   readonly default?: string;
   readonly multiple?: boolean;
-  /** A switch: given without a value; its variable takes true/false (or 1/0). */
+  /** A switch: `--flag` alone, or its variable set to true/false (also 1/0, yes/no). */
   readonly boolean?: boolean;
   readonly help: string;
 }
@@ -67,6 +69,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'web.config.file', help: 'exporter-toolkit web configuration file (YAML) for TLS, client certificates and basic authentication; see docs/security.md. Without it, plain HTTP and no authentication.' },
   { name: 'web.disable-sessions-csv', boolean: true, help: 'Turn /sessions.csv and the session browser (/sessions) off (404): they serve every subscriber\'s IPv6 address and whom it talks to.' },
   { name: 'web.sessions-csv.max-concurrent', default: '2', help: 'Most /sessions.csv answers streaming at once; more are refused with 429 and Retry-After, so that full downloads cannot starve /metrics and the health probes.' },
+  { name: 'web.disable-exporter-metrics', boolean: true, default: 'false', help: "Leave the exporter's own process_* and nodejs_* metrics out of /metrics (as node_exporter's flag does)." },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
 ];
@@ -93,7 +96,7 @@ export function usage(): string {
     '      --version  Show the version and exit.',
   ];
   for (const flag of FLAGS) {
-    lines.push(flag.boolean ? `      --${flag.name}` : `      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
+    lines.push(flag.boolean === true ? `      --${flag.name}` : `      --${flag.name}=VALUE${flag.multiple ? ' ...' : ''}`);
     lines.push(`          ${flag.help}`);
     const fallback = flag.boolean ? 'off (variable: true or false)' : flag.default === undefined ? 'none' : JSON.stringify(flag.default);
     lines.push(`          Default: ${fallback}. Environment: ${envName(flag.name)}.`);
@@ -113,7 +116,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       options: {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
-        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, flag.boolean ? { type: 'boolean' as const } : { type: 'string' as const, multiple: flag.multiple ?? false }])),
+        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, flag.boolean === true ? { type: 'boolean' as const } : { type: 'string' as const, multiple: flag.multiple ?? false }])),
       },
     });
   } catch (error) {
@@ -135,11 +138,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const text = fromEnv ?? FLAGS.find((flag) => flag.name === name)!.default ?? '';
     return text === '' ? [] : text.split(',');
   };
-  const flag = (name: string): boolean => {
-    if (values[name] === true) return true;
-    const text = env[envName(name)] ?? '';
-    if (['', 'false', '0'].includes(text.toLowerCase())) return false;
-    if (['true', '1'].includes(text.toLowerCase())) return true;
+  const boolean = (name: string): boolean => {
+    const value = values[name];
+    if (typeof value === 'boolean') return value;
+    const text = (env[envName(name)] ?? FLAGS.find((flag) => flag.name === name)!.default ?? 'false').trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no', ''].includes(text)) return false;
     throw new ConfigError(`${envName(name)}=${shown(text)}: must be true or false`);
   };
   const integer = (name: string, min: number, max: number): number => {
@@ -217,10 +221,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       listenAddress,
       telemetryPath,
       sessionsCsvMaxConcurrent: integer('web.sessions-csv.max-concurrent', 1, 1000),
+      disableExporterMetrics: boolean('web.disable-exporter-metrics'),
       logLevel: oneOf('log.level', LOG_LEVELS),
       logFormat: oneOf('log.format', ['logfmt', 'json']),
       webConfigFile: get('web.config.file') === '' ? undefined : get('web.config.file'),
-      disableSessionsCsv: flag('web.disable-sessions-csv'),
+      disableSessionsCsv: boolean('web.disable-sessions-csv'),
     },
   };
 }

@@ -25,6 +25,12 @@ import { openWeb, type Web } from './web/listen.js';
 import { createWebGuard } from './web/guard.js';
 import { createBasicAuth } from './web/basic-auth.js';
 
+/**
+ * Set by the bundler (packaging/bundle.mjs, esbuild `define`): the single-file bundle that the
+ * Debian package and the Docker image run has no package.json beside it to read.
+ */
+declare const JOOL_SESSION_EXPORTER_VERSION: string | undefined;
+
 /** Our package.json's version: found by walking up, since this file runs from src/ (tests) and dist/src/. */
 function packageVersion(): string {
   for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
@@ -38,7 +44,7 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-export const VERSION: string = packageVersion();
+export const VERSION: string = typeof JOOL_SESSION_EXPORTER_VERSION === 'string' ? JOOL_SESSION_EXPORTER_VERSION : packageVersion();
 
 export interface Exporter {
   readonly server: Server;
@@ -85,6 +91,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
       { descs: STATS_FAMILIES, collect: collectStatsMetrics },
     ],
     version: VERSION,
+    exporterMetrics: !config.disableExporterMetrics,
   });
   const app = createApp({
     store,

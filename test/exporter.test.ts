@@ -154,7 +154,9 @@ describe('failures: counted by reason, logged with jool\'s stderr, never reporte
 
   it('jool binary missing', async () => {
     const exporter = await failing(['--jool.path=/nonexistent/jool'], 'spawn');
-    expect(exporter.logs.find((l) => l.includes('poll failed'))).toContain('ENOENT');
+    const line = exporter.logs.find((l) => l.includes('poll failed'));
+    expect(line).toContain('ENOENT');
+    expect(line).toContain('apt install jool-tools');
   });
 
   it('jool hangs past --jool.timeout', async () => {

@@ -173,7 +173,26 @@ describe('grafana/jool-sessions.json', () => {
     expect(model.title).toBe(DASHBOARD_TITLE);
     expect(model.tags).toEqual(DASHBOARD_TAGS);
     expect(model.tags).toContain('jool');
-    expect(model.schemaVersion).toBeGreaterThanOrEqual(39);
+    // Grafana 10.4's schema: newer Grafana migrates it forward, older never reads a newer one.
+    expect(model.schemaVersion).toBe(39);
+  });
+
+  it('is exported for sharing: __inputs asks for the Prometheus data source, __requires names every plugin', () => {
+    const shared = JSON.parse(readFileSync(DASHBOARD_JSON, 'utf8')) as {
+      __inputs: { name: string; type: string; pluginId: string }[];
+      __requires: { type: string; id: string; version: string }[];
+      templating: { list: { name: string; type: string; current?: { value?: string } }[] };
+    };
+    expect(Object.keys(shared).slice(0, 3)).toEqual(['__inputs', '__elements', '__requires']);
+    expect(shared.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' })]);
+    // The input is used: the datasource variable starts on the data source chosen at import.
+    expect(shared.templating.list.find((v) => v.type === 'datasource')?.current?.value).toBe('${DS_PROMETHEUS}');
+    const requires = new Map(shared.__requires.map((r) => [`${r.type}/${r.id}`, r.version]));
+    expect(requires.get('grafana/grafana')).toBe('10.4.0');
+    expect(requires.has('datasource/prometheus')).toBe(true);
+    const used = new Set(panels.map((p) => p.type).filter((type) => type !== 'row'));
+    expect(used.size).toBeGreaterThan(3);
+    expect(new Set([...requires.keys()].filter((key) => key.startsWith('panel/')).map((key) => key.slice('panel/'.length)))).toEqual(used);
   });
 
   it('has the datasource, job, instance and jool_instance variables', () => {

@@ -1,12 +1,13 @@
 /**
- * Packaging: the Dockerfile, .dockerignore and the systemd unit.
+ * Packaging: the Dockerfile, .dockerignore and the systemd unit. (The Debian package is built and
+ * tested by test/deb/, after `npm run package`.)
  *
  * There is no Docker engine where the tests run, so the Dockerfile is read rather than built: its
  * essentials are checked instruction by instruction, and its runtime stage is then *simulated*
- * without Docker. A temporary directory receives exactly what the final stage copies (the
- * production-only `npm ci` of the deps stage, dist/src of the build stage), and the ENTRYPOINT is
- * run there with the demo source: the production install is complete (no dev dependency is
- * needed at run time) and the version lookup (package.json walk-up) works in that layout.
+ * without Docker. A temporary directory receives exactly what the final stage copies (the esbuild
+ * bundle, dist/bundle/jool-session-exporter.cjs, that the Debian package is also made from), and
+ * the ENTRYPOINT is run there with the demo source: the bundle needs no node_modules and no
+ * package.json (its version is injected when it is bundled).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -149,13 +150,12 @@ const stageNamed = (name: string) => {
   return stage;
 };
 const runtimeCopies = ofKind(runtime, 'COPY').map((i) => parseCopy(i.args));
-/** The stage the final stage takes node_modules from. */
-const depsCopy = runtimeCopies.find((c) => c.from !== undefined && c.sources.some((s) => s.endsWith('/node_modules')));
+const BUNDLE = 'dist/bundle/jool-session-exporter.cjs';
 const ignored = dockerignore(readFileSync(join(ROOT, '.dockerignore'), 'utf8'));
 
 /** dist/ exists when `npm test` or `npm ci` ran; build it for a lone `vitest run` of this file. */
 function ensureBuilt(): void {
-  if (existsSync(join(ROOT, 'dist/src/main.js'))) return;
+  if (existsSync(join(ROOT, 'dist/src/main.js')) && existsSync(join(ROOT, BUNDLE))) return;
   const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
 }
@@ -166,27 +166,20 @@ describe('Dockerfile', () => {
     for (const stage of stages) expect(stage.image).toMatch(/^node:20(\.\d+){0,2}-bookworm(-slim)?(@sha256:[0-9a-f]{64})?$/);
   });
 
-  it('builds with the dev dependencies: npm ci, then the TypeScript build', () => {
-    const build = stages.find((stage) => npmCommands(stage).some((c) => c === 'npm run build' || (/^npm ci\b/.test(c) && !/--ignore-scripts/.test(c))));
-    expect(build, 'a stage runs `npm run build` (or `npm ci` with its prepare script)').toBeDefined();
+  it('bundles with the dev dependencies: npm ci, then npm run bundle (esbuild)', () => {
+    const build = stages.find((stage) => npmCommands(stage).includes('npm run bundle'));
+    expect(build, 'a stage runs `npm run bundle`').toBeDefined();
     const installs = npmCommands(build!).filter((c) => /^npm ci\b/.test(c));
     expect(installs.length).toBeGreaterThan(0);
     for (const install of installs) expect(install).not.toMatch(/--omit[= ]dev|--production/);
     expect(build).not.toBe(runtime);
-    expect(ofKind(build!, 'COPY').map((i) => parseCopy(i.args).sources).flat()).toEqual(expect.arrayContaining(['package-lock.json', 'tsconfig.json', 'src']));
+    expect(ofKind(build!, 'COPY').map((i) => parseCopy(i.args).sources).flat()).toEqual(expect.arrayContaining(['package-lock.json', 'packaging/bundle.mjs', 'src']));
   });
 
-  it('runs with production dependencies only, installed without scripts (prepare needs TypeScript)', () => {
-    expect(depsCopy, 'the final stage copies node_modules from another stage').toBeDefined();
-    const deps = stageNamed(depsCopy!.from!);
-    const commands = npmCommands(deps);
-    const prune = commands.some((c) => /^npm prune\b.*--omit[= ]dev/.test(c));
-    const ci = commands.find((c) => /^npm ci\b/.test(c) && /--omit[= ]dev/.test(c));
-    expect(prune || ci !== undefined, 'npm ci --omit=dev or npm prune --omit=dev').toBe(true);
-    if (ci !== undefined) expect(ci).toMatch(/--ignore-scripts/);
-    // The runtime stage itself installs no npm packages: it has no npm step at all.
+  it('runs the bundle alone: the runtime stage copies only it, and has no npm step and no node_modules', () => {
+    expect(runtimeCopies.map((c) => [c.from, c.sources])).toEqual([[expect.any(String), [`/app/${BUNDLE}`]]]);
+    expect(stageNamed(runtimeCopies[0]!.from!)).not.toBe(runtime);
     expect(npmCommands(runtime)).toEqual([]);
-    expect(runtimeCopies.some((c) => c.from === undefined && c.sources.some((s) => s === 'src' || s.startsWith('src/')))).toBe(false);
   });
 
   it('installs jool-tools from Debian, without recommends (jool-dkms), and cleans the apt lists', () => {
@@ -220,11 +213,12 @@ describe('Dockerfile', () => {
     expect(health).toMatch(/\bCMD\b.*http:\/\/127\.0\.0\.1:9812\/healthz/);
   });
 
-  it('starts the built main script from its WORKDIR, in exec form', () => {
+  it('starts the bundle where it is copied, in exec form', () => {
     const entrypoint = JSON.parse(ofKind(runtime, 'ENTRYPOINT').at(-1)!.args) as string[];
-    expect(entrypoint).toEqual(['node', 'dist/src/main.js']);
+    expect(entrypoint).toEqual(['node', '/app/jool-session-exporter.cjs']);
     expect(workdir(runtime)).toBe('/app');
-    expect(runtimeCopies.some((c) => c.sources.some((s) => s.endsWith('/dist/src')) && posix.resolve(workdir(runtime), c.dest) === '/app/dist/src')).toBe(true);
+    const copy = runtimeCopies[0]!;
+    expect(posix.join(posix.resolve(workdir(runtime), copy.dest), posix.basename(copy.sources[0]!))).toBe(entrypoint[1]);
   });
 
   it('copies only files that exist, are in the build context, and (for dist/) exist after the build', () => {
@@ -317,27 +311,28 @@ describe('the runtime stage, simulated without Docker', () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('holds every production dependency and no dev dependency', () => {
-    for (const name of Object.keys(PKG.dependencies)) expect(existsSync(join(app, 'node_modules', name, 'package.json')), name).toBe(true);
-    for (const name of Object.keys(PKG.devDependencies)) expect(existsSync(join(app, 'node_modules', name)), name).toBe(false);
-    expect(existsSync(join(app, 'node_modules/.bin/tsc'))).toBe(false);
-    expect(existsSync(join(app, 'src'))).toBe(false);
-    expect(existsSync(join(app, 'dist/src/main.js'))).toBe(true);
+  it('holds the bundle and nothing else: no node_modules, no package.json, no sources', () => {
+    expect(readdirSync(app)).toEqual(['jool-session-exporter.cjs']);
+    // Every production dependency is inside it.
+    const bundle = readFileSync(join(app, 'jool-session-exporter.cjs'), 'utf8');
+    for (const name of Object.keys(PKG.dependencies)) expect(bundle, name).toContain(`node_modules/${name}/`);
   });
 
   it('runs the ENTRYPOINT there: /healthz answers, /metrics has jool_up and the package version', async () => {
-    const [command, ...entryArgs] = JSON.parse(ofKind(runtime, 'ENTRYPOINT').at(-1)!.args) as string[];
+    const [command, ...imageArgs] = JSON.parse(ofKind(runtime, 'ENTRYPOINT').at(-1)!.args) as string[];
     expect(command).toBe('node');
+    // Absolute paths of the image, in the simulated image.
+    const entryArgs = imageArgs.map((arg) => (arg.startsWith('/') ? join(dir, 'image', arg) : arg));
     const env: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dir };
     for (const i of ofKind(runtime, 'ENV')) {
       const [key, value] = i.args.split('=');
       env[key!] = value!;
     }
-    // --version: the version lookup (package.json, walking up from dist/src) works in this layout.
+    // --version: the version is the one injected into the bundle (there is no package.json here).
     const version = spawnSync(process.execPath, [...entryArgs, '--version'], { cwd: app, env, encoding: 'utf8' });
     expect(version.stdout).toBe(`jool-session-exporter ${PKG.version} (Node.js ${process.version})\n`);
 
-    child = spawn(process.execPath, [...entryArgs, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=200ms'], { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [...entryArgs, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s'], { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (chunk) => (log += chunk));
     const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined));
     expect(port, log).not.toBe('exited');

@@ -39,6 +39,16 @@ describe('process runner (real child processes)', () => {
     expect(stdout).toBe('');
     expect(exit.failure).toBe('spawn');
     expect(exit.message).toContain('ENOENT');
+    // What to do about it, not only the errno.
+    expect(exit.message).toContain('--jool.path');
+    expect(exit.message).toContain('jool-tools');
+  });
+
+  it('says which package a missing jool (looked up in PATH) or ip comes from', async () => {
+    const jool = await drain(createProcessRunner({ command: ['jool-not-installed-here'] }), ['--version']);
+    expect(jool.exit.message).toMatch(/^cannot run jool-not-installed-here: ENOENT \(not found in PATH\); install Jool's client \(Debian: apt install jool-tools\), or give its path with --jool\.path$/);
+    const ip = await drain(createProcessRunner({ command: ['/nonexistent/ip', 'netns', 'exec', 'ns1', 'jool'] }), ['--version']);
+    expect(ip.exit.message).toContain('install iproute2');
   });
 
   it('reports a non-executable file as a spawn failure', async () => {

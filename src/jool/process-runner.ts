@@ -57,7 +57,7 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
   } catch (error) {
     // Some failures (EPERM from a file capability the container may not grant, a NUL in an
     // argument) are thrown by spawn() itself instead of being emitted: the same 'spawn' failure.
-    return failedCall(`cannot run ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    return failedCall(cannotRun(file, (error as NodeJS.ErrnoException).code ?? (error as Error).message));
   }
   if (child.pid !== undefined) liveGroups.add(child.pid);
   let failure: JoolExit['failure'];
@@ -91,7 +91,7 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
       // Only spawn errors land here with no 'close' guarantee for the failed process; 'close' still follows.
       if (child.pid === undefined) {
         failure = 'spawn';
-        message = `cannot run ${file}: ${error.code ?? error.message}`;
+        message = cannotRun(file, error.code ?? error.message);
       }
     });
     child.on('close', (exitCode, signal) => {
@@ -124,6 +124,19 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
       killGroup();
     },
   };
+}
+
+/** Why a program could not be started, and what the operator can do about it. */
+export function cannotRun(file: string, code: string): string {
+  const where = file.includes('/') ? '' : ' in PATH';
+  if (code === 'ENOENT' && file.split('/').at(-1) === 'ip') {
+    return `cannot run ${file}: ENOENT (not found${where}); instances in other network namespaces are polled with \`ip netns exec\`: install iproute2`;
+  }
+  if (code === 'ENOENT') {
+    return `cannot run ${file}: ENOENT (not found${where}); install Jool's client (Debian: apt install jool-tools), or give its path with --jool.path`;
+  }
+  if (code === 'EACCES') return `cannot run ${file}: EACCES (not executable by this user); check its permissions, or give another --jool.path`;
+  return `cannot run ${file}: ${code}`;
 }
 
 function failedCall(message: string): JoolCall {

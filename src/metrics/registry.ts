@@ -1,6 +1,6 @@
 /**
- * Renders /metrics with prom-client: its default process and Node.js metrics,
- * the build info, and our collectors' families as custom metrics that prom-client
+ * Renders /metrics with prom-client: its default process and Node.js metrics
+ * (unless --web.disable-exporter-metrics), the build info, and our collectors' families as custom metrics that prom-client
  * formats in the Prometheus text format or, when the scraper asks for it,
  * OpenMetrics.
  */
@@ -22,7 +22,17 @@ export interface MetricsOptions {
   readonly status: () => ExporterStatus;
   readonly collectors: readonly Collector[];
   readonly version: string;
+  /** prom-client's process_* and nodejs_* families; default true (false: --web.disable-exporter-metrics, as node_exporter's). */
+  readonly exporterMetrics?: boolean;
 }
+
+/**
+ * prom-client's gauges whose names end in _total, which `promtool check metrics` rejects (only
+ * counters may). Each is the sum of the gauge of the same name without _total, labelled by type
+ * (nodejs_active_handles{type} etc.), so dropping them loses nothing: sum(nodejs_active_handles)
+ * is the old nodejs_active_handles_total.
+ */
+export const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export function createMetricsRenderer(options: MetricsOptions): MetricsRenderer {
   // Families depend only on the status object, which is replaced (never mutated) by each poll:
@@ -40,7 +50,10 @@ export function createMetricsRenderer(options: MetricsOptions): MetricsRenderer 
   const makeRegistry = (contentType: RegistryContentType) => {
     const registry = new Registry<RegistryContentType>();
     registry.setContentType(contentType);
-    client.collectDefaultMetrics({ register: registry });
+    if (options.exporterMetrics !== false) {
+      client.collectDefaultMetrics({ register: registry });
+      for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+    }
     new client.Gauge({
       name: 'jool_session_exporter_build_info',
       help: 'Version of jool-session-exporter and of the Node.js running it. Always 1.',

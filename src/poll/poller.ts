@@ -48,6 +48,8 @@ export function startPoller(options: PollerOptions): Poller {
   const { intervalMs, store, log } = options;
   const now = options.now ?? Date.now;
   const loops = new Map<string, Loop>();
+  /** Instances whose poll outran the interval once already: the warning is given once per instance. */
+  const overran = new Set<string>();
 
   function ensure(spec: InstanceSpec): void {
     if (loops.has(spec.key)) return;
@@ -73,6 +75,7 @@ export function startPoller(options: PollerOptions): Poller {
     loops.delete(key);
     await loop?.stop();
     store.remove(key);
+    overran.delete(key);
   }
 
   async function pollAndRecord(target: PollTarget, started: number, isStopped: () => boolean): Promise<void> {
@@ -91,6 +94,10 @@ export function startPoller(options: PollerOptions): Poller {
     const status = nextStatus(previous, outcome, started, now());
     store.replace(status);
     logOutcome(log, previous, status, outcome);
+    if ((status.lastPollDurationSeconds ?? 0) * 1000 > intervalMs && !overran.has(target.key)) {
+      overran.add(target.key);
+      warnOverrun(log, status, outcome, intervalMs);
+    }
   }
 
   for (const spec of options.instances) ensure(spec);
@@ -181,6 +188,23 @@ export function nextStatus(previous: InstanceStatus, outcome: PollOutcome, start
     // Re-detect the version after the binary could not run or answered oddly (it may have been upgraded).
     jool: outcome.reason === 'spawn' || outcome.reason === 'dialect' ? undefined : base.jool,
   };
+}
+
+/**
+ * A poll longer than the interval: polls then run back to back, and jool keeps the kernel busy
+ * dumping tables all the time. Said once per instance (jool_session_poll_duration_seconds tracks
+ * it from then on), with what the operator needs to judge it: how long, how many rows.
+ */
+function warnOverrun(log: Logger, status: InstanceStatus, outcome: PollOutcome, intervalMs: number): void {
+  const rows = outcome.ok ? Object.fromEntries(PROTOCOLS.map((p) => [`${p}_rows`, outcome.tables[p].table.length])) : {};
+  log.warn('poll took longer than --poll.interval; polls now run back to back (warned once per instance)', {
+    instance: status.name,
+    seconds: status.lastPollDurationSeconds,
+    interval: intervalMs / 1000 + 's',
+    ...rows,
+    ...(outcome.ok ? {} : { reason: outcome.reason }),
+    hint: 'raise --poll.interval (and the scrape interval) or --jool.timeout',
+  });
 }
 
 function logOutcome(log: Logger, previous: InstanceStatus, status: InstanceStatus, outcome: PollOutcome): void {

@@ -39,6 +39,7 @@ describe('parseCommandLine: defaults', () => {
       listenAddress: ':9812',
       telemetryPath: '/metrics',
       sessionsCsvMaxConcurrent: 2,
+      disableExporterMetrics: false,
       logLevel: 'info',
       logFormat: 'logfmt',
       webConfigFile: undefined,
@@ -76,6 +77,7 @@ describe('parseCommandLine: every flag', () => {
       listenAddress: '127.0.0.1:9100',
       telemetryPath: '/jool/metrics',
       sessionsCsvMaxConcurrent: 7,
+      disableExporterMetrics: false,
       logLevel: 'debug',
       logFormat: 'json',
       webConfigFile: '/etc/jool-session-exporter/web.yml',
@@ -106,6 +108,7 @@ describe('parseCommandLine: every flag', () => {
       listenAddress: '[::1]:9812',
       telemetryPath: '/x',
       sessionsCsvMaxConcurrent: 1000,
+      disableExporterMetrics: false,
       logLevel: 'error',
       logFormat: 'logfmt',
       webConfigFile: undefined,
@@ -119,7 +122,19 @@ describe('parseCommandLine: every flag', () => {
       'jool.timeout',
       'log.format', 'log.level', 'poll.interval', 'poll.max-rows', 'source', 'web.config.file', 'web.disable-sessions-csv',
       'web.listen-address', 'web.sessions-csv.max-concurrent', 'web.telemetry-path',
+      'clients.prefix-length', 'clients.top', 'jool.dialect', 'jool.instance', 'jool.netns', 'jool.path', 'jool.timeout',
+      'log.format', 'log.level', 'poll.interval', 'source', 'web.disable-exporter-metrics', 'web.listen-address', 'web.telemetry-path',
     ]);
+  });
+
+  it('--web.disable-exporter-metrics is a switch, also set by its variable', () => {
+    expect(run([]).disableExporterMetrics).toBe(false);
+    expect(run(['--web.disable-exporter-metrics']).disableExporterMetrics).toBe(true);
+    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'true' }).disableExporterMetrics).toBe(true);
+    expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: '0' }).disableExporterMetrics).toBe(false);
+    expect(configError([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'maybe' }).message).toMatch(/WEB_DISABLE_EXPORTER_METRICS.*true or false/);
+    expect(configError(['--web.disable-exporter-metrics=yes']).message).toMatch(/disable-exporter-metrics/);
+    expect(usage()).toMatch(/^ {6}--web\.disable-exporter-metrics$/m);
   });
 
   it.each(['debug', 'info', 'warn', 'error'])('log level %s', (level) => {
@@ -380,7 +395,10 @@ describe('environment variables', () => {
       listen: { host: '::', port: 9000 },
       listenAddress: '[::]:9000',
       telemetryPath: '/m',
-      sessionsCsvMaxConcurrent: 3,
+      'clients.prefix-length', 'clients.top', 'destinations.top', 'jool.dialect', 'jool.instance', 'jool.netns', 'jool.path',
+      'jool.timeout', 'log.format', 'log.level', 'poll.interval', 'poll.max-rows', 'source', 'web.config.file',
+      'web.disable-exporter-metrics', 'web.disable-sessions-csv', 'web.listen-address', 'web.sessions-csv.max-concurrent',
+      'web.telemetry-path',
       logLevel: 'warn',
       logFormat: 'json',
       webConfigFile: 'web.yml',
@@ -406,6 +424,7 @@ describe('environment variables', () => {
     const text = usage();
     for (const flag of FLAGS) {
       expect(text).toContain(flag.boolean ? `--${flag.name}\n` : `--${flag.name}=`);
+      expect(text).toContain(flag.boolean === true ? `--${flag.name}\n` : `--${flag.name}=`);
       expect(text).toContain(envName(flag.name));
     }
     expect(text).toContain('--help');
