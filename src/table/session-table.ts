@@ -5,8 +5,7 @@
  * is what keeps a million-session table well below the size of its CSV.
  */
 import type { Protocol } from '../model.js';
-import { createInterner, type Interner } from './interner.js';
-import { isIPv4Text, isIPv6Text } from './address.js';
+import { createIPv4Interner, createIPv6Interner, type IPv4Interner, type IPv6Interner } from './interner.js';
 
 export interface SessionTable {
   readonly protocol: Protocol;
@@ -27,10 +26,10 @@ export interface SessionTable {
   readonly expiresMs: Float64Array;
   /** Index into TCP_STATES, or NO_STATE for UDP and ICMP. */
   readonly state: Uint8Array;
-  readonly ipv6Remotes: Interner;
-  readonly ipv6Locals: Interner;
-  readonly ipv4Locals: Interner;
-  readonly ipv4Remotes: Interner;
+  readonly ipv6Remotes: IPv6Interner;
+  readonly ipv6Locals: IPv6Interner;
+  readonly ipv4Locals: IPv4Interner;
+  readonly ipv4Remotes: IPv4Interner;
 }
 
 /** A row being appended: address ids from the table's interners, everything else as numbers. */
@@ -50,10 +49,10 @@ export interface RowValues {
 export interface SessionTableBuilder {
   readonly protocol: Protocol;
   readonly length: number;
-  readonly ipv6Remotes: Interner;
-  readonly ipv6Locals: Interner;
-  readonly ipv4Locals: Interner;
-  readonly ipv4Remotes: Interner;
+  readonly ipv6Remotes: IPv6Interner;
+  readonly ipv6Locals: IPv6Interner;
+  readonly ipv4Locals: IPv4Interner;
+  readonly ipv4Remotes: IPv4Interner;
   append(row: RowValues): void;
   /** Freezes the table; the builder must not be used afterwards. */
   finish(): SessionTable;
@@ -62,10 +61,10 @@ export interface SessionTableBuilder {
 const INITIAL_CAPACITY = 1024;
 
 export function createSessionTableBuilder(protocol: Protocol): SessionTableBuilder {
-  const ipv6Remotes = createInterner(isIPv6Text);
-  const ipv6Locals = createInterner(isIPv6Text);
-  const ipv4Locals = createInterner(isIPv4Text);
-  const ipv4Remotes = createInterner(isIPv4Text);
+  const ipv6Remotes = createIPv6Interner();
+  const ipv6Locals = createIPv6Interner();
+  const ipv4Locals = createIPv4Interner();
+  const ipv4Remotes = createIPv4Interner();
   let capacity = INITIAL_CAPACITY;
   let length = 0;
   let ipv6Remote = new Uint32Array(capacity);
