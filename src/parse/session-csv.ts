@@ -73,11 +73,11 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
    * End of field number `column` (which starts at `pos`): the index of its comma, or of the line
    * end for the last field. Moves `pos` past it.
    */
-  function nextField(bytes: Uint8Array, end: number, column: number, last: boolean): number {
+  function nextField(bytes: Uint8Array, end: number, column: number, last: boolean, mayEnd = false): number {
     let i = pos;
     while (i < end && bytes[i] !== COMMA) i++;
     if (last && i !== end) throw new RowError('too many fields');
-    if (!last && i === end) throw new RowError(`too few fields (no ${COLUMNS[column + 1]})`);
+    if (!last && !mayEnd && i === end) throw new RowError(`too few fields (no ${COLUMNS[column + 1]})`);
     pos = i + 1;
     return i;
   }
@@ -117,7 +117,10 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
     row.ipv4Remote = address(bytes, end, 7, builder.ipv4Remotes.intern);
     row.ipv4RemotePort = port(bytes, end, 8);
     const expiryStart = pos;
-    const expiryEnd = nextField(bytes, end, 9, !hasState);
+    const expiryEnd = nextField(bytes, end, 9, false, !hasState);
+    // Jool 3's docs end UDP and ICMP rows with an empty State field (`...,0:00:50.236,`): accept
+    // that, and only an empty one.
+    if (!hasState && expiryEnd < end && expiryEnd !== end - 1) throw new RowError('too many fields');
     row.expiresMs = parseExpiryBytes(bytes, expiryStart, expiryEnd);
     if (row.expiresMs < 0) throw new RowError(`bad ${COLUMNS[9]}`);
     row.state = NO_STATE;

@@ -250,7 +250,9 @@ describe('line handling', () => {
 describe('malformed rows', () => {
   const CASES: ReadonlyArray<readonly [string, Protocol, string, RegExp]> = [
     ['UDP row with 11 fields (trailing state)', 'udp', `${UDP_ROW},ESTABLISHED`, /too many fields/],
-    ['UDP row with a trailing comma', 'udp', `${UDP_ROW},`, /too many fields/],
+    ['UDP row with two trailing commas', 'udp', `${UDP_ROW},,`, /too many fields/],
+    ['ICMP row with a space as State', 'icmp', `${ICMP_ROW}, `, /too many fields/],
+    ['UDP row with an empty expiry and an empty State', 'udp', `${withField(UDP_ROW, 9, '')},`, /Expires in/],
     ['ICMP row with 9 fields', 'icmp', ICMP_ROW.split(',').slice(0, 9).join(','), /too few fields/],
     ['TCP row with 10 fields (no state)', 'tcp', TCP_ROW.split(',').slice(0, 10).join(','), /too few fields.*State/],
     ['TCP row with 12 fields', 'tcp', `${TCP_ROW},x`, /too many fields/],

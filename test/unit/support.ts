@@ -100,6 +100,8 @@ export function referenceParse(protocol: Protocol, text: string, maxLineBytes = 
       return;
     }
     const f = line.split(',');
+    // Jool 3 may end UDP and ICMP rows with an empty State field.
+    if (protocol !== 'tcp' && f.length === 11 && f[10] === '') f.pop();
     const want = protocol === 'tcp' ? 11 : 10;
     if (f.length !== want) return reject();
     if (f[0] !== name) return reject();
