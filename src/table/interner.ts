@@ -6,12 +6,12 @@
  * Interning keeps one string per distinct address instead of one per row and
  * gives aggregation cheap integer keys ("distinct clients" = distinct ids).
  *
- * The key is the address's binary form (32 or 128 bits), parsed from the bytes
- * as they are scanned (address-bytes.ts): a probe compares integers held in one
- * typed array, never a string, and text is made only for an address's first
- * sighting. An id is one address: two spellings of it (Jool prints only
- * inet_ntop's) share the id and the text first seen. The binary form is kept
- * by id too, so later stages (subscribers) mask prefixes without re-parsing.
+ * An id is one exact text, as Jool printed it, so that /sessions.csv prints the
+ * rows back byte for byte. The hot path never touches a JS string: the text of
+ * each id is also kept as bytes in one arena, and a probe compares a hash and
+ * then bytes with bytes, all in typed arrays. Text is validated, and its binary
+ * form (32 or 128 bits, address-bytes.ts) kept by id, once, on first sight; so
+ * later stages (subscribers, pool4) mask and compare numbers, never re-parse.
  */
 import { parseIPv4Bytes, parseIPv6Bytes } from './address-bytes.js';
 
@@ -39,166 +39,128 @@ export interface IPv6Interner extends Interner {
 const MAX_LOAD = 0.5;
 const INITIAL_SLOTS = 1024;
 
-/** Text of a slice of bytes; latin1 maps each byte to one UTF-16 unit. */
-function text(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
-}
+/** Parses bytes[start, end) into `out` (`stride` words); false when it is not an address. */
+type BinaryParser = (bytes: Uint8Array, start: number, end: number, out: Uint32Array) => boolean;
 
-function internString(intern: Interner['intern'], value: string): number {
-  const bytes = Buffer.from(value, 'latin1');
-  return intern(bytes, 0, bytes.length);
-}
-
-/** A growable Uint32Array with `stride` words a value. */
-function createBinaryStore(stride: number) {
-  let words = new Uint32Array(INITIAL_SLOTS * stride);
-  return {
-    get words() {
-      return words;
-    },
-    ensure(ids: number): void {
-      if (ids * stride <= words.length) return;
-      const next = new Uint32Array(words.length * 2);
-      next.set(words);
-      words = next;
-    },
-  };
-}
-
-export function createIPv4Interner(): IPv4Interner {
+function createTextInterner(parse: BinaryParser, stride: number) {
   const values: string[] = [];
-  const store = createBinaryStore(1);
-  // Open addressing, linear probing; slot k holds [address, id + 1] at 2k (id + 1 = 0: empty).
+  const scratch = new Uint32Array(stride);
+  let binary = new Uint32Array(INITIAL_SLOTS * stride);
+  // Text bytes of every id, back to back: id's text is arena[offsets[id], offsets[id + 1]).
+  let arena = new Uint8Array(16 * INITIAL_SLOTS);
+  let offsets = new Uint32Array(INITIAL_SLOTS + 1);
+  // Open addressing, linear probing: slot k holds its text's hash at 2k and id + 1 at 2k + 1 (0: empty).
   let slots = new Int32Array(INITIAL_SLOTS * 2);
-  let lastAddress = -1;
   let lastId = -1;
 
-  function slotOf(table: Int32Array, address: number): number {
-    const mask = (table.length >>> 1) - 1;
-    // murmur3's fmix32: every bit of the address reaches the low bits the mask keeps.
-    let h = Math.imul(address ^ (address >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    let slot = (h ^ (h >>> 16)) & mask;
-    while (table[slot * 2 + 1] !== 0 && table[slot * 2] !== (address | 0)) slot = (slot + 1) & mask;
-    return slot;
+  function sameBytes(id: number, bytes: Uint8Array, start: number, end: number): boolean {
+    const from = offsets[id]!;
+    if (offsets[id + 1]! - from !== end - start) return false;
+    for (let i = start, j = from; i < end; i++, j++) if (bytes[i] !== arena[j]) return false;
+    return true;
+  }
+
+  function insert(hash: number, slot: number, bytes: Uint8Array, start: number, end: number): number {
+    const id = values.length;
+    values.push(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'));
+    if ((id + 2) * stride > binary.length || id + 2 > offsets.length) {
+      const grown = new Uint32Array(binary.length * 2);
+      grown.set(binary);
+      binary = grown;
+      const grownOffsets = new Uint32Array(offsets.length * 2);
+      grownOffsets.set(offsets);
+      offsets = grownOffsets;
+    }
+    binary.set(scratch, id * stride);
+    const from = offsets[id]!;
+    if (from + (end - start) > arena.length) {
+      const grown = new Uint8Array(Math.max(arena.length * 2, from + (end - start)));
+      grown.set(arena);
+      arena = grown;
+    }
+    arena.set(bytes.subarray(start, end), from);
+    offsets[id + 1] = from + (end - start);
+    slots[slot * 2] = hash;
+    slots[slot * 2 + 1] = id + 1;
+    if (values.length > (slots.length >>> 1) * MAX_LOAD) grow();
+    return id;
   }
 
   function grow(): void {
     const old = slots;
     slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >>> 1) - 1;
     for (let k = 0; k < old.length; k += 2) {
       if (old[k + 1] === 0) continue;
-      const slot = slotOf(slots, old[k]! >>> 0);
+      let slot = old[k]! & mask;
+      while (slots[slot * 2 + 1] !== 0) slot = (slot + 1) & mask;
       slots[slot * 2] = old[k]!;
       slots[slot * 2 + 1] = old[k + 1]!;
     }
   }
 
   function intern(bytes: Uint8Array, start: number, end: number): number {
-    const address = parseIPv4Bytes(bytes, start, end);
-    if (address < 0) return -1;
     // Jool prints sessions grouped by BIB entry: a row often repeats the address of the row before.
-    if (address === lastAddress) return lastId;
-    const slot = slotOf(slots, address);
-    let id = slots[slot * 2 + 1]! - 1;
-    if (id < 0) {
-      id = values.length;
-      values.push(text(bytes, start, end));
-      store.ensure(id + 1);
-      store.words[id] = address;
-      slots[slot * 2] = address | 0;
-      slots[slot * 2 + 1] = id + 1;
-      if (values.length > (slots.length >>> 1) * MAX_LOAD) grow();
+    if (lastId >= 0 && sameBytes(lastId, bytes, start, end)) return lastId;
+    // FNV-1a over the bytes, finished with murmur3's fmix32 (FNV's low bits, which the mask keeps, mix poorly).
+    let hash = 0x811c9dc5;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    hash ^= hash >>> 16;
+    hash = Math.imul(hash, 0x85ebca6b);
+    hash ^= hash >>> 13;
+    hash = Math.imul(hash, 0xc2b2ae35);
+    hash ^= hash >>> 16;
+    const mask = (slots.length >>> 1) - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const entry = slots[slot * 2 + 1]!;
+      if (entry === 0) break;
+      if (slots[slot * 2] === hash && sameBytes(entry - 1, bytes, start, end)) return (lastId = entry - 1);
+      slot = (slot + 1) & mask;
     }
-    lastAddress = address;
-    lastId = id;
-    return id;
+    if (!parse(bytes, start, end, scratch)) return -1;
+    return (lastId = insert(hash, slot, bytes, start, end));
   }
 
   return {
     values,
-    get size() {
-      return values.length;
-    },
     intern,
-    internString: (value) => internString(intern, value),
-    address: (id) => store.words[id]!,
+    internString(text: string): number {
+      const bytes = Buffer.from(text, 'latin1');
+      return intern(bytes, 0, bytes.length);
+    },
+    binary: () => binary,
   };
 }
 
-const STRIDE = 5; // per slot: four address words and id + 1 (0: empty)
+function parseIPv4Into(bytes: Uint8Array, start: number, end: number, out: Uint32Array): boolean {
+  const address = parseIPv4Bytes(bytes, start, end);
+  out[0] = address;
+  return address >= 0;
+}
+
+export function createIPv4Interner(): IPv4Interner {
+  const core = createTextInterner(parseIPv4Into, 1);
+  return {
+    values: core.values,
+    get size() {
+      return core.values.length;
+    },
+    intern: core.intern,
+    internString: core.internString,
+    address: (id) => core.binary()[id]!,
+  };
+}
 
 export function createIPv6Interner(): IPv6Interner {
-  const values: string[] = [];
-  const store = createBinaryStore(4);
-  const parsed = new Uint32Array(4);
-  const last = new Uint32Array(4);
-  let lastId = -1;
-  let slots = new Int32Array(INITIAL_SLOTS * STRIDE);
-
-  function hashOf(w0: number, w1: number, w2: number, w3: number): number {
-    let h = Math.imul(w0 ^ 0x2545f491, 0x9e3779b1);
-    h = Math.imul(h ^ w1, 0x85ebca6b);
-    h = Math.imul(h ^ w2, 0xc2b2ae35);
-    h = Math.imul(h ^ w3, 0x27d4eb2f);
-    return (h ^ (h >>> 15)) >>> 0;
-  }
-
-  /** The slot holding the address, or the empty slot where it would go. */
-  function slotOf(table: Int32Array, w0: number, w1: number, w2: number, w3: number): number {
-    const mask = table.length / STRIDE - 1;
-    let slot = hashOf(w0, w1, w2, w3) & mask;
-    for (;;) {
-      const at = slot * STRIDE;
-      if (table[at + 4] === 0) return slot;
-      if (table[at] === (w0 | 0) && table[at + 1] === (w1 | 0) && table[at + 2] === (w2 | 0) && table[at + 3] === (w3 | 0)) return slot;
-      slot = (slot + 1) & mask;
-    }
-  }
-
-  function grow(): void {
-    const old = slots;
-    slots = new Int32Array(old.length * 2);
-    for (let at = 0; at < old.length; at += STRIDE) {
-      if (old[at + 4] === 0) continue;
-      const to = slotOf(slots, old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!) * STRIDE;
-      for (let k = 0; k < STRIDE; k++) slots[to + k] = old[at + k]!;
-    }
-  }
-
-  function intern(bytes: Uint8Array, start: number, end: number): number {
-    if (!parseIPv6Bytes(bytes, start, end, parsed)) return -1;
-    const w0 = parsed[0]!;
-    const w1 = parsed[1]!;
-    const w2 = parsed[2]!;
-    const w3 = parsed[3]!;
-    if (lastId >= 0 && w3 === last[3] && w2 === last[2] && w1 === last[1] && w0 === last[0]) return lastId;
-    const at = slotOf(slots, w0, w1, w2, w3) * STRIDE;
-    let id = slots[at + 4]! - 1;
-    if (id < 0) {
-      id = values.length;
-      values.push(text(bytes, start, end));
-      store.ensure(id + 1);
-      store.words.set(parsed, id * 4);
-      slots[at] = w0;
-      slots[at + 1] = w1;
-      slots[at + 2] = w2;
-      slots[at + 3] = w3;
-      slots[at + 4] = id + 1;
-      if (values.length > (slots.length / STRIDE) * MAX_LOAD) grow();
-    }
-    last.set(parsed);
-    lastId = id;
-    return id;
-  }
-
+  const core = createTextInterner(parseIPv6Bytes, 4);
   return {
-    values,
+    values: core.values,
     get size() {
-      return values.length;
+      return core.values.length;
     },
-    intern,
-    internString: (value) => internString(intern, value),
-    word: (id, word) => store.words[id * 4 + word]!,
+    intern: core.intern,
+    internString: core.internString,
+    word: (id, word) => core.binary()[id * 4 + word]!,
   };
 }

@@ -104,17 +104,18 @@ describe('address interners', () => {
     expect(texts.map((_, id) => interner.address(id))).toEqual([0x01010101, 0x0101010b, 0x0b010101, 0x01010b01, 0, 0xffffffff, 0x80000000]);
   });
 
-  it('keys IPv6 by the 128-bit address: two spellings share one id and the text first seen', () => {
+  it('keeps each spelling as Jool printed it (its own id), with its 128 bits', () => {
     const interner = createIPv6Interner();
     expect(interner.internString('2001:db8::1')).toBe(0);
-    expect(interner.internString('2001:DB8:0:0::1')).toBe(0);
-    expect(interner.internString('2001:db8::1:0')).toBe(1);
+    expect(interner.internString('2001:DB8:0:0::1')).toBe(1);
+    expect(interner.internString('2001:db8::1')).toBe(0);
     expect(interner.internString('::')).toBe(2);
     expect(interner.internString('::ffff:192.0.2.1')).toBe(3);
-    expect(interner.internString('::ffff:c000:201')).toBe(3);
-    expect(interner.values).toEqual(['2001:db8::1', '2001:db8::1:0', '::', '::ffff:192.0.2.1']);
+    expect(interner.internString('::ffff:c000:201')).toBe(4);
+    expect(interner.values).toEqual(['2001:db8::1', '2001:DB8:0:0::1', '::', '::ffff:192.0.2.1', '::ffff:c000:201']);
     expect([0, 1, 2, 3].map((w) => interner.word(0, w))).toEqual([0x20010db8, 0, 0, 1]);
-    expect([0, 1, 2, 3].map((w) => interner.word(3, w))).toEqual([0, 0, 0xffff, 0xc0000201]);
+    expect([0, 1, 2, 3].map((w) => interner.word(1, w))).toEqual([0x20010db8, 0, 0, 1]);
+    expect([0, 1, 2, 3].map((w) => interner.word(4, w))).toEqual([0, 0, 0xffff, 0xc0000201]);
   });
 
   it('keeps every IPv6 id stable while growing past 100k entries', () => {
