@@ -66,7 +66,10 @@ const runIn = () => {
     }
     const stdout = (async function* () {
       for await (const chunk of call.stdout) {
-        poll.firstByte ??= epochNow();
+        if (poll.firstByte === undefined) {
+          poll.firstByte = epochNow();
+          poll.cpu = process.cpuUsage();
+        }
         yield chunk;
       }
     })();
@@ -101,7 +104,8 @@ exporter.store.replace = (status) => {
   replace(status);
   const live = epochNow();
   const n = polls.length;
-  polls.push({ ...current, live, up: status.up, error: status.lastError?.message });
+  const cpu = current.cpu === undefined ? undefined : process.cpuUsage(current.cpu);
+  polls.push({ ...current, live, cpuSeconds: cpu && (cpu.user + cpu.system) / 1e6, up: status.up, error: status.lastError?.message });
   if (n === 2) delay.disable();
   current = { firstByte: undefined };
   if (n + 1 < plan.length) writeFileSync(pointer, plan[n + 1]);
@@ -121,7 +125,7 @@ function fetchTimed(path) {
     const start = performance.now();
     let bytes = 0;
     let rssPeak = 0;
-    get(base + path, (res) => {
+    get(base + path, { agent: false }, (res) => {
       res.on('data', (chunk) => {
         bytes += chunk.length;
         rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
@@ -143,12 +147,15 @@ let scrapes = '';
 scraper.stdout.on('data', (chunk) => (scrapes += chunk));
 
 // 3. Big table, measured.
-const status = await waitPoll();
+let status = await waitPoll();
 scraper.stdin.end();
 await new Promise((resolve) => scraper.once('close', resolve));
 const poll = polls[2];
 result.ingestSeconds = (poll.live - poll.firstByte) / 1000;
 result.coldIngestSeconds = (polls[1].live - polls[1].firstByte) / 1000;
+// CPU seconds of the exporter's process (not of cat): the cold poll has no scrapes to serve.
+result.ingestCpuSeconds = polls[1].cpuSeconds;
+result.ingestCpuSecondsWithScrapes = poll.cpuSeconds;
 result.eventLoopDelayMs = { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
 const during = JSON.parse(scrapes)
   .filter(([start, ms]) => start >= poll.firstByte && start + ms <= poll.live)
@@ -161,7 +168,9 @@ result.aggregates = Object.fromEntries(
 );
 fullGc();
 result.heldRssMb = process.memoryUsage.rss() / MB;
-result.heldHeapMb = process.memoryUsage().heapUsed / MB;
+const held = process.memoryUsage();
+result.heldHeapMb = held.heapUsed / MB;
+result.heldDetailMb = { heapTotal: held.heapTotal / MB, heapUsed: held.heapUsed / MB, external: held.external / MB, arrayBuffers: held.arrayBuffers / MB };
 const csv = await fetchTimed('/sessions.csv');
 result.sessionsCsv = { status: csv.status, seconds: csv.seconds, bytes: csv.bytes, rssGrowthMb: (csv.rssPeak - result.heldRssMb * MB) / MB };
 
@@ -169,6 +178,8 @@ result.sessionsCsv = { status: csv.status, seconds: csv.seconds, bytes: csv.byte
 await waitPoll();
 fullGc();
 result.shrunkRssMb = process.memoryUsage.rss() / MB;
+const shrunk = process.memoryUsage();
+result.shrunkDetailMb = { heapTotal: shrunk.heapTotal / MB, heapUsed: shrunk.heapUsed / MB, external: shrunk.external / MB, arrayBuffers: shrunk.arrayBuffers / MB };
 result.peakRssMb = process.resourceUsage().maxRSS / 1024;
 result.peakHeapMb = peakHeap / MB;
 
