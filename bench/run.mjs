@@ -6,7 +6,7 @@
  *  - mawk computing the same aggregates (aggregates.awk);
  *  - the exporter polling them (ingest.mjs, one fresh process per size);
  * then prints one table, the ratios and the targets, and checks that the
- * exporter's aggregates equal mawk's (exit status 1 if not).
+ * exporter's aggregates equal mawk's (exit status 1 if not); then bench/budgets.mjs.
  * Options: --quick, --sizes=100000,1000000, --seed=N, --json=FILE.
  * Times are wall clock on whatever else the machine runs: compare ratios.
  */
@@ -163,5 +163,8 @@ if (oneM !== undefined) {
   check(oneM.sessionsCsv.seconds < 1.5, `/sessions.csv 1M rows < 1.5 s: ${fmt(oneM.sessionsCsv.seconds, 2)} s`);
 }
 console.log(lines.join('\n'));
+// The timings that used to be unit-test assertions (bench/budgets.mjs), printed after the table.
+console.log('\nbudgets (bench/budgets.mjs):');
+console.log((await run(process.execPath, [join(here, 'budgets.mjs')])).out.trimEnd());
 if (args.json) writeFileSync(String(args.json), JSON.stringify(results, null, 2));
 process.exitCode = failed ? 1 : 0;

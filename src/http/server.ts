@@ -88,11 +88,27 @@ async function serveSessions(req: Request, res: Response, store: StatusStore, lo
   try {
     for (const chunk of sessionCsvChunks(selected, query)) {
       if (closed) return;
-      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(chunk)) await drainOrClose(res);
     }
     res.end();
   } catch (error) {
     log.error('sessions.csv failed', { err: (error as Error).message });
     res.destroy(error as Error);
+  }
+}
+
+/**
+ * Waits for the client to take more (drain) or to go away (close). The listener that did not fire
+ * is removed: a million-row download waits thousands of times, and each leftover 'close'
+ * listener stayed on the response until its end (Node warned of a leak past ten).
+ */
+async function drainOrClose(res: Response): Promise<void> {
+  const done = new AbortController();
+  const waits = [once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })];
+  for (const wait of waits) wait.catch(() => {}); // the loser rejects with an AbortError: expected
+  try {
+    await Promise.race(waits);
+  } finally {
+    done.abort();
   }
 }
