@@ -37,14 +37,16 @@ export const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_a
 export function createMetricsRenderer(options: MetricsOptions): MetricsRenderer {
   // Families depend only on the status object, which is replaced (never mutated) by each poll:
   // computing them once per status makes a scrape cost the same however many scrapers there are.
-  let cachedFor: ExporterStatus | undefined;
-  let cached = new Map<string, Family>();
+  // Weakly keyed: a strong reference to the last scraped status would keep its tables (a million
+  // rows) alive after the next poll replaced them, until the next scrape.
+  const cache = new WeakMap<ExporterStatus, Map<string, Family>>();
   const familiesOf = (status: ExporterStatus) => {
-    if (status !== cachedFor) {
-      cached = new Map(options.collectors.flatMap((c) => c.collect(status)).map((f) => [f.desc.name, f]));
-      cachedFor = status;
+    let families = cache.get(status);
+    if (families === undefined) {
+      families = new Map(options.collectors.flatMap((c) => c.collect(status)).map((f) => [f.desc.name, f]));
+      cache.set(status, families);
     }
-    return cached;
+    return families;
   };
 
   const makeRegistry = (contentType: RegistryContentType) => {

@@ -30,7 +30,7 @@
 import ipaddr from 'ipaddr.js';
 import { PROTOCOLS, PROTOCOL_CSV_NAME, type Protocol } from '../model.js';
 import { isIPv4Text } from '../table/address.js';
-import type { RejectedRows } from './session-csv.js';
+import { RowError, noteRejected, type RejectedRows } from './rejected.js';
 
 export interface Pool4Entry {
   /** Packets carrying this mark (IPv6 to IPv4) use this entry. 0 unless `--mark`. */
@@ -59,14 +59,9 @@ export interface Pool4ParseResult {
 
 export const POOL4_CSV_HEADER = 'Mark,Protocol,Address,Min port,Max port,Iterations,Iterations fixed';
 const COLUMNS = POOL4_CSV_HEADER.split(',');
-const EXAMPLE_MAX = 200;
 const MAX_U32 = 4294967295;
 const DECIMAL = /^(?:0|[1-9]\d*)$/;
 const PROTOCOL_BY_CSV_NAME = new Map<string, Protocol>(PROTOCOLS.map((p) => [PROTOCOL_CSV_NAME[p], p]));
-
-class RowError {
-  constructor(readonly reason: string) {}
-}
 
 /** A decimal integer as `%u` prints it (no sign, no leading zero), at most `max`. */
 function unsigned(text: string, max: number, column: number): number {
@@ -140,10 +135,7 @@ export function parsePool4Csv(text: string): Pool4ParseResult {
       entries.push(parseRow(line));
     } catch (error) {
       if (!(error instanceof RowError)) throw error;
-      if (rejected.count++ === 0) {
-        rejected.reason = error.reason;
-        rejected.example = line.slice(0, EXAMPLE_MAX);
-      }
+      noteRejected(rejected, error.reason, line);
     }
   }
   return { entries, rejected, headers };

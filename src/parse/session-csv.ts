@@ -13,14 +13,9 @@ import { NO_STATE, PROTOCOL_CSV_NAME, SESSION_CSV_HEADER, TCP_STATES, type Proto
 import type { Interner } from '../table/interner.js';
 import { createSessionTableBuilder, type RowValues, type SessionTable } from '../table/session-table.js';
 import { parseExpiryBytes } from './expiry.js';
+import { EXAMPLE_MAX, RowError, noteRejected, type RejectedRows } from './rejected.js';
 
-export interface RejectedRows {
-  count: number;
-  /** The first rejected line (truncated), for the log. */
-  example?: string;
-  /** Why the example was rejected. */
-  reason?: string;
-}
+export type { RejectedRows } from './rejected.js';
 
 export interface SessionCsvParser {
   /** Parses every complete line of `chunk`; keeps a trailing partial line for the next call. */
@@ -47,16 +42,10 @@ const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 const DIGIT_0 = 0x30;
-const EXAMPLE_MAX = 200;
 const HEADER_PREFIX = Buffer.from('Protocol,');
 const STATE_BYTES = TCP_STATES.map((name) => Buffer.from(name));
 /** Column names, for the reasons given for rejected rows. */
 const COLUMNS = SESSION_CSV_HEADER.split(',');
-
-/** Thrown inside the row parser only; caught per row, so it never crosses a chunk. */
-class RowError {
-  constructor(readonly reason: string) {}
-}
 
 function bytesEqual(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
   if (end - start !== expected.length) return false;
@@ -154,11 +143,11 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
   }
 
   function reject(bytes: Uint8Array, start: number, end: number, reason: string): void {
-    if (rejected.count++ === 0) {
-      rejected.reason = reason;
+    // Only the first row's bytes become a string (at most EXAMPLE_MAX of them, however long the line).
+    noteRejected(rejected, reason, () => {
       const shown = Math.min(end, start + EXAMPLE_MAX);
-      rejected.example = Buffer.from(bytes.buffer, bytes.byteOffset + start, shown - start).toString('latin1');
-    }
+      return Buffer.from(bytes.buffer, bytes.byteOffset + start, shown - start).toString('latin1');
+    });
   }
 
   function line(bytes: Uint8Array, start: number, end: number): void {

@@ -19,7 +19,7 @@
  * no fraction) and converted to the nearest double: exact up to 2^53
  * (9007199254740992), rounded to a few parts in 10^16 above.
  */
-import type { RejectedRows } from './session-csv.js';
+import { RowError, noteRejected, type RejectedRows } from './rejected.js';
 
 export interface ParsedStat {
   name: string;
@@ -41,11 +41,6 @@ const DIGITS = /^[0-9]+$/;
 const ROW_START = /^JSTAT[A-Z0-9_]*,[0-9]+(?:,|$)/;
 const HEADER_PREFIX = 'Stat,';
 const U64_MAX = 18446744073709551615n;
-const EXAMPLE_MAX = 200;
-
-class RowError {
-  constructor(readonly reason: string) {}
-}
 
 /** The value of a Value field, or a RowError. */
 function parseValue(field: string): number {
@@ -65,10 +60,7 @@ export function parseStatsCsv(text: string): StatsParseResult {
   let pending: { stat: ParsedStat; line: string; closed: boolean } | undefined;
 
   const reject = (line: string, reason: string): void => {
-    if (rejected.count++ === 0) {
-      rejected.example = line.length > EXAMPLE_MAX ? line.slice(0, EXAMPLE_MAX) : line;
-      rejected.reason = reason;
-    }
+    noteRejected(rejected, reason, line);
   };
   const accept = (stat: ParsedStat, line: string): void => {
     if (seen.has(stat.name)) {

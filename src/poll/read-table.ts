@@ -7,6 +7,7 @@ import type { Protocol } from '../model.js';
 import type { JoolRunner } from '../jool/runner.js';
 import { createSessionCsvParser, type ParseResult } from '../parse/session-csv.js';
 import type { FailureReason } from './status.js';
+import { createYielder } from '../slices.js';
 
 /** Longest stretch of parsing between two turns of the event loop. */
 const YIELD_EVERY_MS = 4;
@@ -34,7 +35,7 @@ export async function readSessionTable(
     // When jool is faster than the parser, chunks queue up in the stream and for-await hands them
     // over as already-resolved promises: microtasks that never let the event loop reach a waiting
     // scrape. Yield a turn every few milliseconds of parsing.
-    let lastYield = performance.now();
+    const yielder = createYielder(YIELD_EVERY_MS);
     for await (const chunk of call.stdout) {
       parser.push(chunk as Buffer);
       // Memory grows with the rows kept: a jool that never stops printing valid rows must not be
@@ -44,10 +45,7 @@ export async function readSessionTable(
         call.abort();
         break;
       }
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        lastYield = performance.now();
-      }
+      await yielder.maybeYield();
     }
   } catch {
     call.abort(); // a broken pipe: the exit status below says what happened

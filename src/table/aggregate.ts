@@ -4,6 +4,8 @@
  */
 import { TCP_STATES } from '../model.js';
 import type { SessionTable } from './session-table.js';
+import { createPortBitmaps } from './port-bitmap.js';
+import { SLICE_ROWS, inSlices } from '../slices.js';
 
 /**
  * Upper bounds (seconds) of the expiry histogram, chosen around Jool's default
@@ -28,9 +30,6 @@ export interface TableAggregate {
   readonly clients: number;
 }
 
-const PORT_BITMAP_WORDS = 65536 / 32;
-/** Rows aggregated between two yields to the event loop: about a millisecond of work. */
-const SLICE_ROWS = 65536;
 
 export function aggregateTable(table: SessionTable): TableAggregate {
   const aggregator = createAggregator(table);
@@ -41,10 +40,7 @@ export function aggregateTable(table: SessionTable): TableAggregate {
 /** Same result as aggregateTable, in slices, so a million-row table never holds up a scrape. */
 export async function aggregateTableInSlices(table: SessionTable): Promise<TableAggregate> {
   const aggregator = createAggregator(table);
-  for (let from = 0; from < table.length; from += SLICE_ROWS) {
-    aggregator.addRows(from, Math.min(table.length, from + SLICE_ROWS));
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+  await inSlices(table.length, SLICE_ROWS, aggregator.addRows);
   return aggregator.result();
 }
 
@@ -52,8 +48,7 @@ function createAggregator(table: SessionTable) {
   const tcpStates = new Array<number>(TCP_STATES.length).fill(0);
   const bucketCounts = new Array<number>(EXPIRY_BUCKETS_SECONDS.length).fill(0);
   const boundsMs = EXPIRY_BUCKETS_SECONDS.map((s) => s * 1000);
-  // One 8 KiB port bitmap per pool4 address: the BIB count needs no hash set, whatever the table size.
-  const portBitmaps: Array<Uint32Array | undefined> = new Array(table.ipv4Locals.size);
+  const bibSeen = createPortBitmaps(table.ipv4Locals.size);
   const clientSeen = new Uint8Array(table.ipv6Remotes.size);
   let bibEntries = 0;
   let clients = 0;
@@ -71,14 +66,7 @@ function createAggregator(table: SessionTable) {
       while (b < boundsMs.length && expires > boundsMs[b]!) b++;
       if (b < boundsMs.length) bucketCounts[b]!++;
 
-      const address = table.ipv4Local[i]!;
-      const bitmap = (portBitmaps[address] ??= new Uint32Array(PORT_BITMAP_WORDS));
-      const port = table.ipv4LocalPort[i]!;
-      const bit = 1 << (port & 31);
-      if ((bitmap[port >>> 5]! & bit) === 0) {
-        bitmap[port >>> 5]! |= bit;
-        bibEntries++;
-      }
+      if (bibSeen.add(table.ipv4Local[i]!, table.ipv4LocalPort[i]!)) bibEntries++;
 
       const client = table.ipv6Remote[i]!;
       if (clientSeen[client] === 0) {

@@ -29,6 +29,8 @@
  */
 import type { Pool4Entry } from '../parse/pool4-csv.js';
 import type { SessionTable } from './session-table.js';
+import { createPortBitmaps } from './port-bitmap.js';
+import { SLICE_ROWS, inSlices } from '../slices.js';
 
 export interface Pool4AddressUsage {
   /** Dotted IPv4 address. */
@@ -71,9 +73,6 @@ export const EMPTY_POOL4_MIN_PORT = 61001;
  */
 export const MAX_LISTED_ADDRESSES = 1 << 20;
 
-/** Rows walked between two yields to the event loop (computePool4InSlices). */
-const SLICE_ROWS = 65536;
-const PORT_BITMAP_WORDS = 65536 / 32;
 
 /** Addresses [first, last] all with the same merged port ranges. */
 interface Segment {
@@ -244,8 +243,8 @@ function createPool4Computation(entries: readonly Pool4Entry[], table: SessionTa
   const segmentOf = new Int32Array(addressCount);
   for (let id = 0; id < addressCount; id++) segmentOf[id] = findSegment(segments, parseIPv4(table.ipv4Locals.values[id]!));
   const usedById = new Float64Array(addressCount);
-  // One 8 KiB port bitmap per IPv4 Local address: a BIB entry (address, port) counts once, however many sessions.
-  const seen: Array<Uint32Array | undefined> = new Array(addressCount);
+  // A BIB entry (address, port) counts once, however many sessions.
+  const seen = createPortBitmaps(addressCount);
   let outside = 0;
 
   function addRows(from: number, to: number): void {
@@ -254,10 +253,7 @@ function createPool4Computation(entries: readonly Pool4Entry[], table: SessionTa
     for (let i = from; i < to; i++) {
       const id = ids[i]!;
       const port = ports[i]!;
-      const bitmap = (seen[id] ??= new Uint32Array(PORT_BITMAP_WORDS));
-      const bit = 1 << (port & 31);
-      if ((bitmap[port >>> 5]! & bit) !== 0) continue;
-      bitmap[port >>> 5]! |= bit;
+      if (!seen.add(id, port)) continue;
       if (!configured) {
         if (port < EMPTY_POOL4_MIN_PORT) outside++;
         continue;
@@ -315,9 +311,6 @@ export function computePool4(entries: readonly Pool4Entry[], table: SessionTable
 /** Same result as computePool4, walking the rows in slices so a million-row table never holds up a scrape. */
 export async function computePool4InSlices(entries: readonly Pool4Entry[], table: SessionTable): Promise<Pool4Report> {
   const computation = createPool4Computation(entries, table);
-  for (let from = 0; from < table.length; from += SLICE_ROWS) {
-    computation.addRows(from, Math.min(table.length, from + SLICE_ROWS));
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+  await inSlices(table.length, SLICE_ROWS, computation.addRows);
   return computation.result();
 }

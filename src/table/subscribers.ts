@@ -12,10 +12,9 @@
  *
  * Cost, for a table of R rows and A distinct client addresses that fall into S
  * subscribers:
- *  - each distinct address is parsed (ipaddr.js) and masked ONCE, never per row;
- *    masked prefixes are keyed by their groups, and a label is formatted only
- *    once per subscriber (A parses, S label formats). The parse dominates: on
- *    100k clients, ipaddr.js takes about a tenth of a second;
+ *  - each distinct address is masked ONCE, never per row, from the 128 bits the
+ *    interner kept (no text is parsed again); masked prefixes are keyed by their
+ *    groups, and a label is formatted only once per subscriber (S formats);
  *  - one pass over the rows with typed arrays: the row's client id gives its
  *    subscriber id, which indexes the session counters; the BIB entry (pool4
  *    address + port) is looked up in paged owner arrays, so counting "distinct
@@ -25,10 +24,9 @@
  * The sliced variant does the same work in slices (addresses, rows, subscribers),
  * yielding to the event loop in between, so a scrape is never held up.
  */
-import type ipaddr from 'ipaddr.js';
-import { parseAddress } from './address.js';
 import type { SessionTable } from './session-table.js';
 import type { SubscriberMap } from './destinations.js';
+import { SLICE_ROWS, inSlices } from '../slices.js';
 
 /**
  * Upper bounds of the "per subscriber" histograms (sessions and BIB entries
@@ -83,10 +81,8 @@ export interface SubscriberOptions {
   top: number;
 }
 
-/** Rows counted between two yields to the event loop: about a millisecond of work (as in aggregate.ts). */
-const SLICE_ROWS = 65536;
-/** Distinct addresses parsed between two yields: ipaddr.js takes 1-3 µs an address, so a few ms. */
-const SLICE_ADDRESSES = 1024;
+/** Distinct addresses masked between two yields (a Map lookup each, a label for a new subscriber): a few ms. */
+const SLICE_ADDRESSES = 2048;
 /** Subscribers ranked between two yields (a histogram bucket, two heap offers each): a few ms at worst. */
 const SLICE_SUBSCRIBERS = 16384;
 
@@ -122,25 +118,10 @@ export async function mapAndComputeSubscribersInSlices(
   options: SubscriberOptions,
 ): Promise<{ report: SubscriberReport; map: SubscriberMap }> {
   const counter = createSubscriberCounter(table, options);
-  const addresses = table.ipv6Remotes.size;
-  for (let from = 0; from < addresses; from += SLICE_ADDRESSES) {
-    counter.mapAddresses(from, Math.min(addresses, from + SLICE_ADDRESSES));
-    await yieldToEventLoop();
-  }
-  for (let from = 0; from < table.length; from += SLICE_ROWS) {
-    counter.addRows(from, Math.min(table.length, from + SLICE_ROWS));
-    await yieldToEventLoop();
-  }
-  const subscriberIds = counter.subscriberIds;
-  for (let from = 0; from < subscriberIds; from += SLICE_SUBSCRIBERS) {
-    counter.rankSubscribers(from, Math.min(subscriberIds, from + SLICE_SUBSCRIBERS));
-    await yieldToEventLoop();
-  }
-  return { report: counter.result(), map: { subscriberOf: counter.subscriberOf, subscriberIds } };
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
+  await inSlices(table.ipv6Remotes.size, SLICE_ADDRESSES, counter.mapAddresses);
+  await inSlices(table.length, SLICE_ROWS, counter.addRows);
+  await inSlices(counter.subscriberIds, SLICE_SUBSCRIBERS, counter.rankSubscribers);
+  return { report: counter.result(), map: { subscriberOf: counter.subscriberOf, subscriberIds: counter.subscriberIds } };
 }
 
 function checkOptions({ prefixLength, top }: SubscriberOptions): void {
@@ -158,11 +139,6 @@ function groupMasks(prefixLength: number): number[] {
     masks.push(bits === 0 ? 0 : (0xffff << (16 - bits)) & 0xffff);
   }
   return masks;
-}
-
-/** The 16-bit groups of an address the interner validated (inet_ntop text). */
-function groupsOf(text: string): number[] {
-  return (parseAddress(text) as ipaddr.IPv6).parts;
 }
 
 /**
@@ -206,40 +182,29 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
   checkOptions(options);
   const { prefixLength, top } = options;
   const masks = groupMasks(prefixLength);
-  const addresses = table.ipv6Remotes.values;
+  const clients = table.ipv6Remotes;
 
   /** Subscriber id of each client address id (ids into table.ipv6Remotes). */
   const subscriberOf = new Uint32Array(table.ipv6Remotes.size);
   /** Masked groups (as an 8-unit string) → subscriber id. */
   const subscriberIds = new Map<string, number>();
-  /** Text → subscriber id, for text ipaddr.js cannot parse (none the interner lets through). */
-  const unparsedIds = new Map<string, number>();
   const labels: string[] = [];
 
   function mapAddresses(from: number, to: number): void {
     for (let id = from; id < to; id++) {
-      const text = addresses[id]!;
-      let groups: number[] | null = null;
-      try {
-        groups = groupsOf(text);
-      } catch {
-        // Cannot happen with text the interner validated; should it, the text is its own subscriber.
+      // The interner keeps each address's 128 bits: no text to parse here.
+      const groups: number[] = [];
+      for (let w = 0; w < 4; w++) {
+        const word = clients.word(id, w);
+        groups.push((word >>> 16) & masks[2 * w]!, word & 0xffff & masks[2 * w + 1]!);
       }
-      let key: string;
-      let ids = subscriberIds;
-      if (groups !== null) {
-        for (let g = 0; g < 8; g++) groups[g] = groups[g]! & masks[g]!;
-        // One UTF-16 unit per group: an 8-unit key, cheap to build and to hash.
-        key = String.fromCharCode(groups[0]!, groups[1]!, groups[2]!, groups[3]!, groups[4]!, groups[5]!, groups[6]!, groups[7]!);
-      } else {
-        key = text;
-        ids = unparsedIds;
-      }
-      let subscriber = ids.get(key);
+      // One UTF-16 unit per group: an 8-unit key, cheap to build and to hash.
+      const key = String.fromCharCode(groups[0]!, groups[1]!, groups[2]!, groups[3]!, groups[4]!, groups[5]!, groups[6]!, groups[7]!);
+      let subscriber = subscriberIds.get(key);
       if (subscriber === undefined) {
         subscriber = labels.length;
-        ids.set(key, subscriber);
-        labels.push(groups !== null ? subscriberLabel(groups, prefixLength) : text);
+        subscriberIds.set(key, subscriber);
+        labels.push(subscriberLabel(groups, prefixLength));
       }
       subscriberOf[id] = subscriber;
     }

@@ -461,3 +461,40 @@ describe('row values', () => {
     expect(t.ipv6Remotes.values).toEqual(['2001:db8::a', '2001:db8::b', '2001:db8::c']);
   });
 });
+
+// Two gaps mutation testing found (issue 12): each of these fails if one check is dropped.
+describe('checks that another check would otherwise hide', () => {
+  const row = (fields: Partial<Record<number, string>>) => {
+    const base = ['TCP', '2001:db8::1', '40000', '64:ff9b::c633:6401', '80', '192.0.2.1', '1024', '198.51.100.1', '80', '1:59:55.668', 'ESTABLISHED'];
+    for (const [k, v] of Object.entries(fields)) base[Number(k)] = v!;
+    return base.join(',');
+  };
+
+  it('rejects a 6-character port whose value fits (000080), in every port column', () => {
+    for (const column of [2, 4, 6, 8]) {
+      const parsed = parseSessionCsv('tcp', `${row({ [column]: '000080' })}\n${row({ [column]: '00080' })}\n`);
+      expect(parsed.table.length, `column ${column}`).toBe(1);
+      expect(parsed.table.ipv6RemotePort[0] === 80 || parsed.table.ipv6LocalPort[0] === 80 || parsed.table.ipv4LocalPort[0] === 80).toBe(true);
+      expect(parsed.rejected.count).toBe(1);
+      expect(parsed.rejected.reason).toMatch(/^bad .*L4-ID$/);
+      expect(parsed.rejected.example).toContain('000080');
+    }
+  });
+
+  it('rejects an over-long last line that has no newline, when it arrives in the final chunk', () => {
+    const good = row({});
+    const long = row({ 1: '2001:db8:1:2:3:4:5:6' }); // a valid row, longer than the limit below
+    const maxLineBytes = good.length;
+    expect(long.length).toBeGreaterThan(maxLineBytes);
+    for (const split of [0, 1, good.length + 1, good.length + 5]) {
+      const bytes = Buffer.from(`${good}\n${long}`, 'latin1');
+      const parser = createSessionCsvParser('tcp', { maxLineBytes });
+      if (split > 0) parser.push(bytes.subarray(0, split));
+      parser.push(bytes.subarray(split));
+      const parsed = parser.finish();
+      expect(parsed.table.length, `split ${split}`).toBe(1);
+      expect(parsed.rejected.count).toBe(1);
+      expect(parsed.rejected.reason).toBe(`line longer than ${maxLineBytes} bytes`);
+    }
+  });
+});

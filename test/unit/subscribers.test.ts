@@ -513,13 +513,14 @@ describe('a synthetic 200k-row table with heavy /56 subscribers', () => {
   }, 60_000);
 });
 
-describe('a 1M-row table with 100k clients (timing, printed)', () => {
-  it('computes within reason, sliced and not', async () => {
+// How long this takes on 1M rows is measured in bench/budgets.mjs, not asserted here.
+describe('a 200k-row table with 20k clients', () => {
+  it('gives the same report sliced and not', async () => {
     const random = rng(99);
     const builder = createSessionTableBuilder('udp');
     const clients: number[] = [];
-    for (let c = 0; c < 100_000; c++) {
-      // 100k clients in 25k /56s (4 per /56, each in its own /64).
+    for (let c = 0; c < 20_000; c++) {
+      // 20k clients in 5k /56s (4 per /56, each in its own /64).
       const site = c >>> 2;
       const address = `2001:db8:${(site >>> 8).toString(16)}:${((site & 0xff) << 8 | (c & 3)).toString(16)}::${randomInt(random, 1, 0xffff).toString(16)}`;
       clients.push(builder.ipv6Remotes.internString(address));
@@ -527,7 +528,7 @@ describe('a 1M-row table with 100k clients (timing, printed)', () => {
     const l6 = builder.ipv6Locals.internString('64:ff9b::c633:6401');
     const pool4 = Array.from({ length: 32 }, (_, i) => builder.ipv4Locals.internString(`192.0.2.${i + 1}`));
     const r4 = builder.ipv4Remotes.internString('198.51.100.1');
-    for (let i = 0; i < 1_000_000; i++) {
+    for (let i = 0; i < 200_000; i++) {
       // Rows in client order (as Jool prints: grouped by BIB entry), 10 per client, 2 per BIB entry.
       const client = Math.floor(i / 10);
       const bib = i >>> 1;
@@ -540,36 +541,13 @@ describe('a 1M-row table with 100k clients (timing, printed)', () => {
     const table = builder.finish();
 
     for (const prefixLength of [128, 56]) {
-      let start = performance.now();
       const report = computeSubscribers(table, { prefixLength, top: 10 });
-      const unsliced = performance.now() - start;
-
-      let longestStall = 0;
-      let last = performance.now();
-      let running = true;
-      const spin = () => {
-        const now = performance.now();
-        longestStall = Math.max(longestStall, now - last);
-        last = now;
-        if (running) setImmediate(spin);
-      };
-      setImmediate(spin);
-      start = performance.now();
       const sliced = await computeSubscribersInSlices(table, { prefixLength, top: 10 });
-      const slicedMs = performance.now() - start;
-      running = false;
-
       expect(sliced).toEqual(report);
-      expect(report.subscribers).toBe(prefixLength === 128 ? 100_000 : 25_000);
-      expect(report.sessionsPerSubscriber.sum).toBe(1_000_000);
-      expect(report.bibEntriesPerSubscriber.sum).toBe(500_000);
+      expect(report.subscribers).toBe(prefixLength === 128 ? 20_000 : 5_000);
+      expect(report.sessionsPerSubscriber.sum).toBe(200_000);
+      expect(report.bibEntriesPerSubscriber.sum).toBe(100_000);
       expect(report.topBySessions).toHaveLength(10);
-      console.log(
-        `subscribers: 1M rows, 100k clients, /${prefixLength}: computeSubscribers ${unsliced.toFixed(0)} ms, ` +
-          `computeSubscribersInSlices ${slicedMs.toFixed(0)} ms (longest event-loop stall ${longestStall.toFixed(1)} ms)`,
-      );
-      // No tight bound: only catches a pathological slowdown (quadratic work, per-row parsing).
-      expect(unsliced).toBeLessThan(20_000);
     }
   }, 120_000);
 });

@@ -1,0 +1,71 @@
+import { describe, it, expect } from 'vitest';
+import ipaddr from 'ipaddr.js';
+import { parseIPv4Bytes, parseIPv6Bytes } from '../../src/table/address-bytes.js';
+import { isIPv4Text, isIPv6Text, parseAddress } from '../../src/table/address.js';
+import { rng, randomInt } from './support.js';
+
+const bytes = (text: string) => Buffer.from(text, 'latin1');
+const v6 = (text: string): number[] | null => {
+  const out = new Uint32Array(4);
+  return parseIPv6Bytes(bytes(text), 0, text.length, out) ? [...out] : null;
+};
+const v4 = (text: string) => parseIPv4Bytes(bytes(text), 0, text.length);
+
+/** The words ipaddr.js gives, for comparison. */
+function wordsOf(text: string): number[] {
+  const parts = (parseAddress(text) as ipaddr.IPv6).parts;
+  return [0, 2, 4, 6].map((g) => ((parts[g]! << 16) | parts[g + 1]!) >>> 0);
+}
+
+// Text near the edges of the grammar: every one must get the same verdict as isIPv4Text/isIPv6Text.
+const V4_CASES = ['0.0.0.0', '255.255.255.255', '256.0.0.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1.2.3.04', '1..2.3', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.-4', '1.2.3.4a', '1.2.3.', '1234.1.1.1', ''];
+const V6_CASES = [
+  '::', '::1', '1::', '2001:db8::1', '2001:db8:0:0:0:0:0:1', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '1::2::3',
+  ':1', '1:', '1:::2', '12345::', 'g::', '::ffff:192.0.2.1', '::192.0.2.1', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4',
+  '::1.2.3', '::01.2.3.4', '::256.1.1.1', 'fe80::1%eth0', '[::1]', 'ABCD:EF01::', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', ':', '',
+  '1:2:3:4:5:6::7:8', '1.2.3.4', '::ffff:1.2.3.4:5',
+];
+
+describe('parseIPv4Bytes', () => {
+  it('accepts exactly what isIPv4Text accepts, with the right value', () => {
+    for (const text of V4_CASES) {
+      expect(v4(text) >= 0, text).toBe(isIPv4Text(text));
+      if (isIPv4Text(text)) expect(v4(text), text).toBe(ipaddr.IPv4.parse(text).toByteArray().reduce((a, b) => a * 256 + b, 0));
+    }
+    const random = rng(5);
+    for (let i = 0; i < 2000; i++) {
+      const n = randomInt(random, 0, 2 ** 32 - 1);
+      const text = [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+      expect(v4(text)).toBe(n);
+    }
+  });
+});
+
+describe('parseIPv6Bytes', () => {
+  it('accepts exactly what isIPv6Text accepts, with the words ipaddr.js reads', () => {
+    for (const text of V6_CASES) {
+      expect(v6(text) !== null, text).toBe(isIPv6Text(text));
+      if (isIPv6Text(text)) expect(v6(text), text).toEqual(wordsOf(text));
+    }
+  });
+
+  it('reads random addresses in their canonical and in expanded form', () => {
+    const random = rng(6);
+    for (let i = 0; i < 2000; i++) {
+      const groups = Array.from({ length: 8 }, () => (randomInt(random, 0, 2) === 0 ? 0 : randomInt(random, 0, 0xffff)));
+      const address = new ipaddr.IPv6(groups);
+      const expected = [0, 2, 4, 6].map((g) => ((groups[g]! << 16) | groups[g + 1]!) >>> 0);
+      expect(v6(address.toRFC5952String())).toEqual(expected);
+      expect(v6(address.toNormalizedString())).toEqual(expected);
+      expect(v6(address.toFixedLengthString().toUpperCase())).toEqual(expected);
+    }
+  });
+
+  it('reads a field inside a larger buffer without looking past its end', () => {
+    const line = bytes('TCP,2001:db8::a,1');
+    const out = new Uint32Array(4);
+    expect(parseIPv6Bytes(line, 4, 15, out)).toBe(true);
+    expect([...out]).toEqual([0x20010db8, 0, 0, 0xa]);
+    expect(parseIPv6Bytes(line, 4, 17, out)).toBe(false);
+  });
+});
