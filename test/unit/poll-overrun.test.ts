@@ -25,6 +25,7 @@ async function pollWithClock(stepMs: number, intervalMs: number, polls: number) 
     dialect: 'auto',
     timeoutMs: 30_000,
     clients: { prefixLength: 128, top: 0 },
+    destinationsTop: 0,
     intervalMs,
     store,
     log,
