@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createDemoJool, formatExpires, formatIPv6, type DemoJoolRunner, type DemoOptions } from '../src/source/demo-jool.js';
+import { createDemoJool, formatExpires, formatIPv6, type DemoJoolRunner, type DemoOptions } from '../src/demo/demo-jool.js';
 import { SESSION_CSV_HEADER, TCP_STATES } from '../src/model.js';
 
 // ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@
  */
 import type { Pool4Entry } from '../parse/pool4-csv.js';
 import type { SessionTable } from './session-table.js';
+import { formatIPv4 } from './address.js';
 
 export interface Pool4AddressUsage {
   /** Dotted IPv4 address. */
@@ -128,10 +129,6 @@ function rangesContain(ranges: readonly number[], port: number): boolean {
 
 function sameRanges(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
-}
-
-function formatIPv4(address: number): string {
-  return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
 }
 
 /** Dotted text already validated (isIPv4Text) by the table's interner. */
