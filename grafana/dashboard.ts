@@ -780,7 +780,7 @@ function counters(d: dashboard.DashboardBuilder): void {
   d.withPanel(
     bars(
       'Top drop reasons over the time range',
-      "Packets dropped over the dashboard's time range, by Jool stat (see `jool stats display --explain` or the README for each name).",
+      "Packets dropped over the dashboard's time range, by Jool stat (see `jool stats display --explain` or docs/metrics.md for each name).",
       12,
       8,
     )

@@ -503,7 +503,7 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
     };
     const all = check(body);
     // Only prom-client's default Node.js metrics may have problems (nodejs_active_*_total are
-    // gauges ending in _total); see README, "Alerting rules".
+    // gauges ending in _total); see docs/alerting.md, "Testing the rules and the dashboard".
     expect(all.problems.filter((line) => !/^(nodejs|process)_\S+ /.test(line))).toEqual([]);
     // The jool_* families alone: clean.
     const joolOnly = families(body);
