@@ -9,7 +9,7 @@
  * The exporter's session and pool4 histograms describe the current table (like gauges): they are
  * used without rate(); only the counters (`*_total`) go through rate()/increase().
  */
-import * as cog from '@grafana/grafana-foundation-sdk/cog';
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';

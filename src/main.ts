@@ -3,12 +3,12 @@
  * jool-session-exporter: the process. Flags, logging, signals and exit codes;
  * everything else is in exporter.ts.
  */
-import { ConfigError, parseCommandLine, usage } from './config.js';
+import { ConfigError, type ParsedCommandLine, parseCommandLine, usage } from './config.js';
 import { createLogger } from './log.js';
-import { VERSION, startExporter } from './exporter.js';
+import { type Exporter, VERSION, startExporter } from './exporter.js';
 
 async function main(): Promise<number> {
-  let command;
+  let command: ParsedCommandLine;
   try {
     command = parseCommandLine(process.argv.slice(2), process.env);
   } catch (error) {
@@ -27,7 +27,7 @@ async function main(): Promise<number> {
   const { config } = command;
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
 
-  let exporter;
+  let exporter: Exporter;
   try {
     exporter = await startExporter(config, log);
   } catch (error) {
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
       : `${exporter.address.address}:${exporter.address.port}`,
     source: config.source,
     instances: [...config.instances.map((i) => i.key), ...(config.discover ? ['*'] : [])].join(','),
-    interval: config.pollIntervalMs / 1000 + 's',
+    interval: `${config.pollIntervalMs / 1000}s`,
     version: VERSION,
   });
 

@@ -26,7 +26,7 @@ export const MAIN_HELP =
   '<ARGP1>\n=======\nEither (--instance|-i) <INSTANCE> or (--file|-f) <FILE>.\n- <INSTANCE> is the instance name\n' +
   '- <FILE> is a path to a JSON file that contains the instance name\n\n' +
   '<MODE>s -> <OPERATION>s\n=======================\n' +
-  MODES.map(([mode, ops]) => `- ${mode} -> ${ops.map((op) => op + ' ').join('')}\n`).join('') + '\n' +
+  MODES.map(([mode, ops]) => `- ${mode} -> ${ops.map((op) => `${op} `).join('')}\n`).join('') + '\n' +
   '<ARGP2>\n======\nDepends on <MODE> and <OPERATION>. Normally, see respective --help for details.\n' +
   '(Example: jool instance add --help)\n\nReport bugs to jool@nic.mx.\n';
 
@@ -65,9 +65,9 @@ const ARGP_BUILTINS: readonly OptSpec[] = [
 const byLongName = (x: OptSpec, y: OptSpec): number => (x.long < y.long ? -1 : x.long > y.long ? 1 : 0);
 
 function argpHelp(prog: string, specs: readonly OptSpec[]): string {
-  const line = (o: OptSpec): string => ((o.short ? `  -${o.short}, ` : '      ') + `--${o.long}`).padEnd(29) + o.doc + '\n';
+  const line = (o: OptSpec): string => `${(`${o.short ? `  -${o.short}, ` : '      '}--${o.long}`).padEnd(29) + o.doc}\n`;
   const sorted = [...specs].sort(byLongName);
-  return `Usage: ${prog} [OPTION...]\n\n` + sorted.map(line).join('') + ARGP_BUILTINS.map(line).join('') + '\nReport bugs to jool@nic.mx.\n';
+  return `Usage: ${prog} [OPTION...]\n\n${sorted.map(line).join('')}${ARGP_BUILTINS.map(line).join('')}\nReport bugs to jool@nic.mx.\n`;
 }
 
 function argpUsage(prog: string, specs: readonly OptSpec[]): string {
@@ -78,14 +78,14 @@ function argpUsage(prog: string, specs: readonly OptSpec[]): string {
   let col = out.length;
   for (const token of tokens) {
     if (col + 1 + token.length > 79) {
-      out += '\n            ' + token;
+      out += `\n            ${token}`;
       col = 12 + token.length;
     } else {
-      out += ' ' + token;
+      out += ` ${token}`;
       col += 1 + token.length;
     }
   }
-  return out + '\n';
+  return `${out}\n`;
 }
 
 export type Parsed =
@@ -106,7 +106,7 @@ export function parseArgp(prog: string, specs: readonly OptSpec[], args: readonl
       case 'usage':
         return { kind: 'exit', code: 0, stdout: argpUsage(prog, specs), stderr: '' };
       case 'version':
-        return { kind: 'exit', code: 0, stdout: JOOL_VERSION + '\n', stderr: '' };
+        return { kind: 'exit', code: 0, stdout: `${JOOL_VERSION}\n`, stderr: '' };
       case 'tcp':
       case 'udp':
       case 'icmp':
@@ -132,7 +132,7 @@ export function parseArgp(prog: string, specs: readonly OptSpec[], args: readonl
       const candidates = exact ? [exact] : known.filter((o) => o.long.startsWith(name));
       if (candidates.length === 0) return usageError(`unrecognized option '${arg}'`);
       if (candidates.length > 1) {
-        return usageError(`option '--${name}' is ambiguous; possibilities:` + candidates.map((o) => ` '--${o.long}'`).join(''));
+        return usageError(`option '--${name}' is ambiguous; possibilities:${candidates.map((o) => ` '--${o.long}'`).join('')}`);
       }
       const o = candidates[0]!;
       if (eq >= 0) return usageError(`option '--${o.long}' doesn't allow an argument`);

@@ -146,7 +146,7 @@ export function instanceDisplay(ctx: CommandContext, csv: boolean, noHeaders: bo
     if (warnInstance) io.err('Warning: instance display ignores -i.\n');
     const divisor = '+--------------------+-----------------+-----------+\n';
     let out = '';
-    if (!noHeaders) out += csv ? 'Namespace,Name,Framework\n' : divisor + '|          Namespace |            Name | Framework |\n';
+    if (!noHeaders) out += csv ? 'Namespace,Name,Framework\n' : `${divisor}|          Namespace |            Name | Framework |\n`;
     if (!csv) out += divisor;
     for (const name of ctx.cfg.instances) {
       out += csv

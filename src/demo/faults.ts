@@ -16,6 +16,7 @@ export type DemoFault = 'exit' | 'hang' | 'garbage' | 'crash';
 export function faultBody(ctx: CommandContext, argv: readonly string[], fault: DemoFault): Body {
   switch (fault) {
     case 'exit':
+      // biome-ignore lint/correctness/useYield: a Body is a generator; this one fails before any output.
       return async function* (io) {
         io.err(
           "Error: Jool's socket family doesn't seem to exist.\n(This probably means Jool hasn't been modprobed.)\nNetlink error message: Object not found\n",
@@ -23,6 +24,7 @@ export function faultBody(ctx: CommandContext, argv: readonly string[], fault: D
         return { exitCode: 253 };
       };
     case 'hang':
+      // biome-ignore lint/correctness/useYield: a Body is a generator; this one never prints.
       return async function* (io) {
         await io.whenKilled;
         return { exitCode: null };

@@ -1,7 +1,8 @@
 /** The page at `/`: links to every endpoint and the state of each instance at a glance. */
 import type { ExporterStatus } from '../poll/status.js';
 
-const escape = (text: string) =>
+/** Text for HTML: the five characters that could open markup or end an attribute, as entities. */
+const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export function landingPage(options: { status: ExporterStatus; telemetryPath: string; version: string }): string {
@@ -16,7 +17,7 @@ export function landingPage(options: { status: ExporterStatus; telemetryPath: st
         : '-';
       const error = instance.lastError && !instance.up ? `${instance.lastError.reason}: ${instance.lastError.message}` : '';
       const name = encodeURIComponent(instance.name);
-      return `<tr><td><a href="/sessions.csv?instance=${name}">${escape(instance.name)}</a></td><td>${state}</td><td>${counts}</td><td>${polled}</td><td>${escape(error)}</td></tr>`;
+      return `<tr><td><a href="/sessions.csv?instance=${name}">${escapeHtml(instance.name)}</a></td><td>${state}</td><td>${counts}</td><td>${polled}</td><td>${escapeHtml(error)}</td></tr>`;
     })
     .join('\n');
   return `<!DOCTYPE html>
@@ -24,9 +25,9 @@ export function landingPage(options: { status: ExporterStatus; telemetryPath: st
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style>
 </head><body>
 <h1>Jool session exporter</h1>
-<p>Version ${escape(options.version)}. Prometheus exporter for the session tables of <a href="https://nicmx.github.io/Jool">Jool</a>.</p>
+<p>Version ${escapeHtml(options.version)}. Prometheus exporter for the session tables of <a href="https://nicmx.github.io/Jool">Jool</a>.</p>
 <ul>
-<li><a href="${escape(options.telemetryPath)}">${escape(options.telemetryPath)}</a>: metrics</li>
+<li><a href="${escapeHtml(options.telemetryPath)}">${escapeHtml(options.telemetryPath)}</a>: metrics</li>
 <li><a href="/sessions.csv">/sessions.csv</a>: the session tables of the last poll, in Jool's CSV format
  (filters: instance, protocol, state, client, pool4, remote, expires_within, limit; e.g.
  <a href="/sessions.csv?protocol=tcp&amp;state=ESTABLISHED&amp;limit=100">?protocol=tcp&amp;state=ESTABLISHED&amp;limit=100</a>)</li>

@@ -72,7 +72,8 @@ function createAggregator(table: SessionTable) {
       if (b < boundsMs.length) bucketCounts[b]!++;
 
       const address = table.ipv4Local[i]!;
-      const bitmap = (portBitmaps[address] ??= new Uint32Array(PORT_BITMAP_WORDS));
+      portBitmaps[address] ??= new Uint32Array(PORT_BITMAP_WORDS);
+      const bitmap = portBitmaps[address];
       const port = table.ipv4LocalPort[i]!;
       const bit = 1 << (port & 31);
       if ((bitmap[port >>> 5]! & bit) === 0) {

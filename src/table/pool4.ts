@@ -251,7 +251,8 @@ function createPool4Computation(entries: readonly Pool4Entry[], table: SessionTa
     for (let i = from; i < to; i++) {
       const id = ids[i]!;
       const port = ports[i]!;
-      const bitmap = (seen[id] ??= new Uint32Array(PORT_BITMAP_WORDS));
+      seen[id] ??= new Uint32Array(PORT_BITMAP_WORDS);
+      const bitmap = seen[id];
       const bit = 1 << (port & 31);
       if ((bitmap[port >>> 5]! & bit) !== 0) continue;
       bitmap[port >>> 5]! |= bit;

@@ -23,7 +23,15 @@ describe('startLoop', () => {
   it('runs the body at once, and firstRun resolves when that run is over', async () => {
     let runs = 0;
     let release!: () => void;
-    const loop = startLoop(() => new Promise<void>((resolve) => ((release = resolve), runs++)), 1000, now);
+    const loop = startLoop(
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+          runs++;
+        }),
+      1000,
+      now,
+    );
     let first = false;
     void loop.firstRun.then(() => (first = true));
     await settle();
