@@ -9,7 +9,7 @@
  * The exporter's session and pool4 histograms describe the current table (like gauges): they are
  * used without rate(); only the counters (`*_total`) go through rate()/increase().
  */
-import * as cog from '@grafana/grafana-foundation-sdk/cog';
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
@@ -860,7 +860,7 @@ function counters(d: dashboard.DashboardBuilder): void {
   d.withPanel(
     bars(
       'Top drop reasons over the time range',
-      "Packets dropped over the dashboard's time range, by Jool stat (see `jool stats display --explain` or the README for each name).",
+      "Packets dropped over the dashboard's time range, by Jool stat (see `jool stats display --explain` or docs/metrics.md for each name).",
       12,
       8,
     )

@@ -101,15 +101,15 @@ export function usage(): string {
     const fallback = flag.boolean ? 'off (variable: true or false)' : flag.default === undefined ? 'none' : JSON.stringify(flag.default);
     lines.push(`          Default: ${fallback}. Environment: ${envName(flag.name)}.`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export type ParsedCommandLine = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
 
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
-  let parsed;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
-    parsed = parseArgs({
+    values = parseArgs({
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -118,11 +118,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         version: { type: 'boolean' },
         ...Object.fromEntries(FLAGS.map((flag) => [flag.name, flag.boolean === true ? { type: 'boolean' as const } : { type: 'string' as const, multiple: flag.multiple ?? false }])),
       },
-    });
+    }).values;
   } catch (error) {
     throw new ConfigError((error as Error).message.split('\n')[0]!);
   }
-  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
   if (values.help === true) return { kind: 'help' };
   if (values.version === true) return { kind: 'version' };
 

@@ -11,7 +11,7 @@ import type { Logger } from './log.js';
 import type { JoolRunner } from './jool/runner.js';
 import { createProcessRunner } from './jool/process-runner.js';
 import { joolCommand } from './jool/instances.js';
-import { createDemoJool } from './source/demo-jool.js';
+import { createDemoJool } from './demo/demo-jool.js';
 import { createStatusStore, type StatusStore } from './poll/status.js';
 import { startPoller, type Poller } from './poll/poller.js';
 import { createMetricsRenderer } from './metrics/registry.js';

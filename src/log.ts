@@ -50,7 +50,7 @@ export function createLogger(
 ): Logger {
   const threshold = RANK[options.level ?? 'info'];
   const format = options.format ?? 'logfmt';
-  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const at = (level: LogLevel) => (msg: string, fields: LogFields = {}) => {
     if (RANK[level] >= threshold) write(formatLine(format, level, msg, fields, new Date()));
   };

@@ -3,13 +3,13 @@
  * jool-session-exporter: the process. Flags, logging, signals and exit codes;
  * everything else is in exporter.ts.
  */
-import { ConfigError, parseCommandLine, usage } from './config.js';
+import { ConfigError, type ParsedCommandLine, parseCommandLine, usage } from './config.js';
 import { createLogger } from './log.js';
-import { VERSION, startExporter } from './exporter.js';
+import { type Exporter, VERSION, startExporter } from './exporter.js';
 import { handleProcessLifecycle } from './lifecycle.js';
 
 async function main(): Promise<number> {
-  let command;
+  let command: ParsedCommandLine;
   try {
     command = parseCommandLine(process.argv.slice(2), process.env);
   } catch (error) {
@@ -29,7 +29,7 @@ async function main(): Promise<number> {
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   const shutdownRequested = handleProcessLifecycle(log);
 
-  let exporter;
+  let exporter: Exporter;
   try {
     exporter = await startExporter(config, log);
   } catch (error) {
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
       : `${exporter.address.address}:${exporter.address.port}`,
     source: config.source,
     instances: [...config.instances.map((i) => i.key), ...(config.discover ? ['*'] : [])].join(','),
-    interval: config.pollIntervalMs / 1000 + 's',
+    interval: `${config.pollIntervalMs / 1000}s`,
     version: VERSION,
   });
 

@@ -14,7 +14,7 @@ describe('command line', () => {
     const result = run(['--help']);
     expect(result.status).toBe(0);
     for (const flag of ['--source', '--jool.path', '--jool.instance', '--jool.dialect', '--jool.timeout', '--poll.interval', '--web.listen-address', '--web.telemetry-path', '--log.level', '--log.format']) {
-      expect(result.stdout).toContain(flag + '=');
+      expect(result.stdout).toContain(`${flag}=`);
     }
     expect(result.stdout).toContain('JOOL_SESSION_EXPORTER_POLL_INTERVAL');
   });
@@ -66,8 +66,8 @@ describe('the demo source, as `npm run demo` runs it', () => {
     child.stderr.on('data', (chunk) => (log += chunk));
     const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1]);
     const url = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(url + '/readyz')).status === 200);
-    const first = parseMetrics(await (await fetch(url + '/metrics')).text());
+    await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200);
+    const first = parseMetrics(await (await fetch(`${url}/metrics`)).text());
     expect(first.get('jool_up{jool_instance="default"}')).toBe(1);
     expect(first.get('jool_sessions{jool_instance="default",protocol="tcp"}')).toBeGreaterThan(0);
     expect(first.get('jool_sessions{jool_instance="default",protocol="udp"}')).toBeGreaterThan(0);
@@ -78,12 +78,12 @@ describe('the demo source, as `npm run demo` runs it', () => {
     expect(first.get('jool_session_subscribers{jool_instance="default",protocol="tcp"}')).toBeGreaterThan(0);
     expect([...first.keys()].filter((k) => k.startsWith('jool_top_subscriber_sessions{jool_instance="default",protocol="tcp"'))).toHaveLength(10);
     expect(first.get('jool_stats_total{jool_instance="default",stat="JSTAT_RECEIVED6"}')).toBeGreaterThan(0);
-    const csv = await (await fetch(url + '/sessions.csv?protocol=tcp&limit=10')).text();
+    const csv = await (await fetch(`${url}/sessions.csv?protocol=tcp&limit=10`)).text();
     expect(csv.split('\n')[0]).toMatch(/^Protocol,IPv6 Remote Address,/);
     expect(csv.split('\n').filter(Boolean)).toHaveLength(11);
     const pollsBefore = first.get('jool_session_polls_total{jool_instance="default"}')!;
     await waitFor(async () => {
-      const m = parseMetrics(await (await fetch(url + '/metrics')).text());
+      const m = parseMetrics(await (await fetch(`${url}/metrics`)).text());
       return m.get('jool_session_polls_total{jool_instance="default"}')! > pollsBefore + 1;
     });
     child.kill('SIGTERM');

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createDemoJool, formatExpires, formatIPv6, type DemoJoolRunner, type DemoOptions } from '../src/source/demo-jool.js';
+import { createDemoJool, formatExpires, formatIPv6, type DemoJoolRunner, type DemoOptions } from '../src/demo/demo-jool.js';
 import { SESSION_CSV_HEADER, TCP_STATES } from '../src/model.js';
 
 // ---------------------------------------------------------------------------
@@ -201,7 +201,7 @@ describe('demo jool: argv and output shapes', () => {
     it(`prints the ${proto.toUpperCase()} session table with Jool's header and row format`, async () => {
       const r = await run(jool, ['session', 'display', `--${proto}`, '--csv', '--numeric']);
       expect(r.exit).toMatchObject({ exitCode: 0, signal: null, stderr: '' });
-      expect(r.stdout.startsWith(SESSION_CSV_HEADER + '\n')).toBe(true);
+      expect(r.stdout.startsWith(`${SESSION_CSV_HEADER}\n`)).toBe(true);
       expect(r.stdout.endsWith('\n')).toBe(true);
       const rows = lines(r.stdout).slice(1);
       expect(rows.length).toBeGreaterThan(proto === 'icmp' ? 20 : 500);
@@ -273,7 +273,7 @@ describe('demo jool: argv and output shapes', () => {
         expect(Number(m[4])).toBeLessThan(Number(m[5]));
         expect(`${m[1]},${m[6]},${m[7]}`).toBe('0,1024,0');
       }
-      expect((await run(jool, ['pool4', 'display', `--${proto}`, '--csv', '--no-headers'])).stdout).toBe(rows.map((row) => row + '\n').join(''));
+      expect((await run(jool, ['pool4', 'display', `--${proto}`, '--csv', '--no-headers'])).stdout).toBe(rows.map((row) => `${row}\n`).join(''));
     }
     expect((await run(jool, ['pool4', 'display', '--csv'])).stdout).toContain('0,TCP,192.0.2.1,');
   });
@@ -286,7 +286,7 @@ describe('demo jool: argv and output shapes', () => {
     expect(rows.map((row) => row.split(',')[0])).toEqual(JSTAT_ORDER);
     const nonZero = rows.filter((row) => !row.endsWith(',0'));
     expect(lines((await run(jool, ['stats', 'display', '--csv'])).stdout)).toEqual(['Stat,Value', ...nonZero]);
-    expect((await run(jool, ['stats', 'display', '--csv', '--all', '--no-headers'])).stdout).toBe(rows.map((row) => row + '\n').join(''));
+    expect((await run(jool, ['stats', 'display', '--csv', '--all', '--no-headers'])).stdout).toBe(rows.map((row) => `${row}\n`).join(''));
   });
 
   it('lists its instance(s)', async () => {
@@ -296,7 +296,7 @@ describe('demo jool: argv and output shapes', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatch(INSTANCE_ROW);
     expect(rows[0]).toMatch(/,default,netfilter$/);
-    expect((await run(jool, ['instance', 'display', '--csv', '--no-headers'])).stdout).toBe(rows[0] + '\n');
+    expect((await run(jool, ['instance', 'display', '--csv', '--no-headers'])).stdout).toBe(`${rows[0]}\n`);
   });
 
   it('prints the BIB (bib display), one entry per IPv4 transport address', async () => {
@@ -348,7 +348,7 @@ describe('demo jool: failures like the real client', () => {
       ['--instance=nope', 'session', 'display', '--udp', '--csv', '--numeric'],
     ]) {
       const r = await run(jool, args);
-      expect(r.stdout).toBe(SESSION_CSV_HEADER + '\n');
+      expect(r.stdout).toBe(`${SESSION_CSV_HEADER}\n`);
       expect(r.exit).toMatchObject({ exitCode: 3, signal: null, stderr: missing });
     }
     const noHeaders = await run(jool, ['-i', 'nope', 'session', 'display', '--csv', '--no-headers']);
@@ -358,13 +358,13 @@ describe('demo jool: failures like the real client', () => {
     expect(st.stdout).toBe('Stat,Value\n');
     expect(st.exit).toMatchObject({ exitCode: 3, stderr: missing });
     const p4 = await run(jool, ['-i', 'nope', 'pool4', 'display', '--csv']);
-    expect(p4.stdout).toBe(POOL4_HEADER + '\n');
+    expect(p4.stdout).toBe(`${POOL4_HEADER}\n`);
     expect(p4.exit.exitCode).toBe(3);
   });
 
   it('instance name over 15 characters: header, then exit 234', async () => {
     const r = await run(jool, ['-i', 'this-name-is-way-too-long', 'session', 'display', '--csv']);
-    expect(r.stdout).toBe(SESSION_CSV_HEADER + '\n');
+    expect(r.stdout).toBe(`${SESSION_CSV_HEADER}\n`);
     expect(r.exit).toMatchObject({
       exitCode: 234,
       stderr: 'Error: The instance name must be a null-terminated ascii string, 15 characters max.\n',
@@ -789,9 +789,9 @@ describe('demo jool against the real jool 4.1.9 captures', () => {
     ];
     for (const [args, file] of cases) {
       const r = await run(jool, args);
-      const stderr = existsSync(CAPTURES + file + '.stderr') ? capture(file + '.stderr') : '';
+      const stderr = existsSync(`${CAPTURES + file}.stderr`) ? capture(`${file}.stderr`) : '';
       expect(r.stdout, file).toBe(capture(file));
-      expect(r.exit.exitCode, file).toBe(Number(capture(file + '.rc')));
+      expect(r.exit.exitCode, file).toBe(Number(capture(`${file}.rc`)));
       expect(r.exit.stderr, file).toBe(stderr);
     }
     expect(lines((await run(jool, ['pool4', 'display', '--csv'])).stdout)[0]).toBe(lines(capture('pool4-tcp.csv'))[0]);

@@ -36,7 +36,7 @@ function normalise(body: string): string {
     if (!keep || line === '') continue;
     lines.push(VOLATILE.test(line) ? line.replace(/ \S+$/, ' <volatile>') : line);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 it('/metrics matches the golden file', async () => {

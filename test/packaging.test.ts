@@ -173,7 +173,7 @@ describe('Dockerfile', () => {
     expect(installs.length).toBeGreaterThan(0);
     for (const install of installs) expect(install).not.toMatch(/--omit[= ]dev|--production/);
     expect(build).not.toBe(runtime);
-    expect(ofKind(build!, 'COPY').map((i) => parseCopy(i.args).sources).flat()).toEqual(expect.arrayContaining(['package-lock.json', 'packaging/bundle.mjs', 'src']));
+    expect(ofKind(build!, 'COPY').flatMap((i) => parseCopy(i.args).sources)).toEqual(expect.arrayContaining(['package-lock.json', 'packaging/bundle.mjs', 'src']));
   });
 
   it('runs the bundle alone: the runtime stage copies only it, and has no npm step and no node_modules', () => {
@@ -228,7 +228,7 @@ describe('Dockerfile', () => {
         if (copy.from !== undefined) {
           const from = stageNamed(copy.from);
           for (const source of copy.sources) {
-            expect(source.startsWith(workdir(from) + '/'), `${source} is under ${copy.from}'s WORKDIR`).toBe(true);
+            expect(source.startsWith(`${workdir(from)}/`), `${source} is under ${copy.from}'s WORKDIR`).toBe(true);
             // What the build stage makes exists here after `npm run build`; node_modules is the deps stage's own.
             if (!source.endsWith('/node_modules')) expect(existsSync(join(ROOT, source.slice(workdir(from).length + 1))), source).toBe(true);
           }
@@ -337,10 +337,10 @@ describe('the runtime stage, simulated without Docker', () => {
     const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined));
     expect(port, log).not.toBe('exited');
     const url = `http://127.0.0.1:${port}`;
-    const healthz = await fetch(url + '/healthz');
+    const healthz = await fetch(`${url}/healthz`);
     expect(healthz.status).toBe(200);
-    await waitFor(async () => (await fetch(url + '/readyz')).status === 200);
-    const metrics = parseMetrics(await (await fetch(url + '/metrics')).text());
+    await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200);
+    const metrics = parseMetrics(await (await fetch(`${url}/metrics`)).text());
     expect(metrics.get('jool_up{jool_instance="default"}')).toBe(1);
     expect(metrics.get('jool_sessions{jool_instance="default",protocol="tcp"}')).toBeGreaterThan(0);
     expect(metrics.get(`jool_session_exporter_build_info{version="${PKG.version}",nodejs_version="${process.version}"}`)).toBe(1);

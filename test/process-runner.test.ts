@@ -52,7 +52,7 @@ describe('process runner (real child processes)', () => {
   });
 
   it('reports a non-executable file as a spawn failure', async () => {
-    const { exit } = await drain(createProcessRunner({ command: [FIXTURES + 'version.txt'] }), ['--version']);
+    const { exit } = await drain(createProcessRunner({ command: [`${FIXTURES}version.txt`] }), ['--version']);
     expect(exit.failure).toBe('spawn');
     expect(exit.message).toMatch(/EACCES/);
   });

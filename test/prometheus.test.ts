@@ -397,7 +397,7 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
   });
 
   it('ingests every jool_* family the exporter exposes (every one of the golden file), with its type', async () => {
-    const exposed = families(await (await fetch(exporterUrl + '/metrics')).text());
+    const exposed = families(await (await fetch(`${exporterUrl}/metrics`)).text());
     const jool = [...exposed].filter(([name]) => name.startsWith('jool_'));
     // Every family of the golden file is declared by the exporter under the same type.
     const golden = families(readFileSync(GOLDEN, 'utf8'));
@@ -495,7 +495,7 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
   });
 
   it('promtool check metrics exits 0 on the whole /metrics, and finds no problem in the jool_* families', async () => {
-    const body = await (await fetch(exporterUrl + '/metrics')).text();
+    const body = await (await fetch(`${exporterUrl}/metrics`)).text();
     const check = (input: string) => {
       const result = spawnSync(PROMTOOL as string, ['check', 'metrics'], { input, encoding: 'utf8' });
       const problems = (result.stdout + result.stderr).split('\n').filter((line) => line.trim() !== '');
@@ -519,7 +519,7 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
       })
       .join('\n');
     expect(joolText).toContain('# TYPE jool_up gauge');
-    const jool = check(joolText + '\n');
+    const jool = check(`${joolText}\n`);
     expect(jool.problems).toEqual([]);
     expect(jool.status).toBe(0);
   });

@@ -7,7 +7,7 @@ import express, { type Request, type Response } from 'express';
 import type { StatusStore } from '../poll/status.js';
 import type { MetricsRenderer } from '../metrics/registry.js';
 import type { Logger } from '../log.js';
-import { QueryError, parseSessionQuery } from './session-query.js';
+import { QueryError, parseSessionQuery, type SessionQuery } from './session-query.js';
 import { sessionCsvChunks } from './session-rows.js';
 import { landingPage } from './landing-page.js';
 import type { WebGuard } from '../web/guard.js';
@@ -112,7 +112,7 @@ export function createApp(options: ServerOptions): express.Express {
 async function serveSessions(req: Request, res: Response, store: StatusStore, log: Logger): Promise<void> {
   const status = store.current; // one status for the whole answer, however long it streams
   const names = status.instances.map((instance) => instance.name);
-  let query;
+  let query: SessionQuery;
   try {
     query = parseSessionQuery(req.query as Record<string, unknown>, names);
   } catch (error) {

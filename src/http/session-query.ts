@@ -3,7 +3,7 @@
  * unknown or malformed is refused with a one-line reason (HTTP 400), never
  * silently ignored: a typo must not return the whole table.
  */
-import ipaddr from 'ipaddr.js';
+import type ipaddr from 'ipaddr.js';
 import { PROTOCOLS, TCP_STATES, isProtocol, type Protocol } from '../model.js';
 import { parseDuration } from '../duration.js';
 import { isIPv4Text, isIPv6Text, parseAddress } from '../table/address.js';

@@ -61,7 +61,7 @@ function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: nu
     chunk +=
       `${name},${v6r[table.ipv6Remote[i]!]},${table.ipv6RemotePort[i]},${v6l[table.ipv6Local[i]!]},${table.ipv6LocalPort[i]},` +
       `${v4l[table.ipv4Local[i]!]},${table.ipv4LocalPort[i]},${v4r[table.ipv4Remote[i]!]},${table.ipv4RemotePort[i]},` +
-      `${formatExpiry(table.expiresMs[i]!)}${state < TCP_STATES.length ? ',' + TCP_STATES[state] : ''}\n`;
+      `${formatExpiry(table.expiresMs[i]!)}${state < TCP_STATES.length ? `,${TCP_STATES[state]}` : ''}\n`;
     budget.left--;
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;
@@ -73,7 +73,7 @@ function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: nu
 
 /** The CSV text, header first, for the given instances (in order) and query. */
 export function* sessionCsvChunks(instances: readonly InstanceStatus[], query: SessionQuery): Generator<string> {
-  yield SESSION_CSV_HEADER + '\n';
+  yield `${SESSION_CSV_HEADER}\n`;
   const budget = { left: query.limit ?? Infinity };
   for (const instance of instances) {
     if (instance.tables === undefined) continue;

@@ -74,7 +74,7 @@ export function createMetricsRenderer(options: MetricsOptions): MetricsRenderer 
 
   return {
     async render(accept) {
-      const registry = accept !== undefined && accept.includes('application/openmetrics-text') ? openMetrics : text;
+      const registry = accept?.includes('application/openmetrics-text') ? openMetrics : text;
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

@@ -82,7 +82,9 @@ export function collectSessionMetrics(status: ExporterStatus): Family[] {
       );
     }
     const tcp = instance.tables.tcp.aggregate;
-    TCP_STATES.forEach((state, code) => add(TCP_SESSIONS, { [I]: name, state }, tcp.tcpStates[code]!));
+    TCP_STATES.forEach((state, code) => {
+      add(TCP_SESSIONS, { [I]: name, state }, tcp.tcpStates[code]!);
+    });
   }
   return [...families.values()];
 }

@@ -36,6 +36,11 @@ function isDottedQuad(text: string, start: number, end: number): boolean {
   return i === end;
 }
 
+/** An IPv4 address held as a 32-bit number, as inet_ntop prints it. */
+export function formatIPv4(address: number): string {
+  return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
+}
+
 export function isIPv4Text(text: string): boolean {
   return text.length >= 7 && text.length <= 15 && isDottedQuad(text, 0, text.length);
 }

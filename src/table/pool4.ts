@@ -31,6 +31,7 @@ import type { Pool4Entry } from '../parse/pool4-csv.js';
 import type { SessionTable } from './session-table.js';
 import { createPortBitmaps } from './port-bitmap.js';
 import { SLICE_ROWS, inSlices } from '../slices.js';
+import { formatIPv4 } from './address.js';
 
 export interface Pool4AddressUsage {
   /** Dotted IPv4 address. */
@@ -127,10 +128,6 @@ function rangesContain(ranges: readonly number[], port: number): boolean {
 
 function sameRanges(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
-}
-
-function formatIPv4(address: number): string {
-  return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
 }
 
 /** Dotted text already validated (isIPv4Text) by the table's interner. */

@@ -208,12 +208,12 @@ function ipv6Groups(text: string): number[] {
 
 /** A canonical key of the /len prefix of an address (groups in hex, host bits zeroed). */
 function prefixKey(address: string, len: number): string {
-  return ipv6Groups(address)
+  return `${ipv6Groups(address)
     .map((g, i) => {
       const bits = Math.max(0, Math.min(16, len - 16 * i));
       return (bits === 0 ? 0 : g & ((0xffff << (16 - bits)) & 0xffff)).toString(16);
     })
-    .join(':') + `/${len}`;
+    .join(':')}/${len}`;
 }
 
 /** The key of an exporter's `subscriber` label: ADDR (len 128) or PREFIX/len, host bits zero. */

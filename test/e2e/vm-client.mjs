@@ -136,7 +136,11 @@ async function main() {
   }
   try {
     const code = await streamInVm(argv, {
-      onStdout: (b, resume) => process.stdout.write(b) || (process.stdout.once('drain', resume), false),
+      onStdout: (b, resume) => {
+        if (process.stdout.write(b)) return true;
+        process.stdout.once('drain', resume);
+        return false;
+      },
       onStderr: (b) => process.stderr.write(b),
     });
     // Let stdout drain by itself: exitCode, not process.exit().

@@ -71,7 +71,7 @@ describe('isIPv6Text', () => {
       const v4 = `${parts[6]! >> 8}.${parts[6]! & 255}.${parts[7]! >> 8}.${parts[7]! & 255}`;
       const head = new ipaddr.IPv6([...parts.slice(0, 6), 0, 1]).toString();
       // Compressed head, then the dotted quad in place of the last two groups (when they were not compressed away).
-      if (head.endsWith(':0:1') && !head.endsWith('::1')) forms.push(head.slice(0, -4) + ':' + v4);
+      if (head.endsWith(':0:1') && !head.endsWith('::1')) forms.push(`${head.slice(0, -4)}:${v4}`);
       forms.push(`${parts.slice(0, 6).map((p) => p.toString(16)).join(':')}:${v4}`);
       for (const form of forms) {
         expect(isIPv6(form), form).toBe(true);

@@ -71,7 +71,7 @@ describe('parseInstanceList: a line it does not understand makes the whole list 
   it.each([0, 1, 2, 3])('garbage at position %i', (at) => {
     const lines = ['Namespace,Name,Framework', ...rows];
     lines.splice(at + 1, 0, 'jool: something went wrong');
-    const result = parseInstanceList(lines.join('\n') + '\n');
+    const result = parseInstanceList(`${lines.join('\n')}\n`);
     expect(result.unreadable).toBe('jool: something went wrong');
   });
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parsePool4Csv, POOL4_CSV_HEADER, type Pool4Entry } from '../../src/parse/pool4-csv.js';
-import { createDemoJool } from '../../src/source/demo-jool.js';
+import { createDemoJool } from '../../src/demo/demo-jool.js';
 import { PROTOCOLS, type Protocol } from '../../src/model.js';
 import { fixture } from './support.js';
 

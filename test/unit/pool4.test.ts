@@ -374,3 +374,65 @@ describe('computePool4 with absurdly short prefixes', () => {
     expect(report.maxAddressUtilization).toBe(1 / 65535);
   });
 });
+
+// Cases mutation testing found untested (issue #12): each checks against the naive reference, in both
+// the one-entry-per-address path and the sweep over overlapping entries (forced by an extra overlap).
+describe('computePool4 merging edges', () => {
+  /** Two entries on one far-away address: makes buildSegments take its sweep path. */
+  const OVERLAP = '0,TCP,203.0.113.9,1,10,1024,0\n0,TCP,203.0.113.9,5,20,1024,0\n';
+
+  for (const [path, extra] of [['one entry per address', ''], ['overlapping entries', OVERLAP]] as const) {
+    describe(path, () => {
+      it('joins ranges of one address that share exactly one port', () => {
+        const pool = `0,TCP,192.0.2.1,1000,2000,1024,0\n1,TCP,192.0.2.1,2000,3000,1024,0\n${extra}`;
+        const report = check(pool, 'tcp', sessionCsv('tcp', [['192.0.2.1', 2000], ['192.0.2.1', 3001]]));
+        expect(report.addresses[0]).toEqual({ address: '192.0.2.1', capacity: 2001, used: 1 });
+        expect(report.marks.slice(0, 2)).toEqual([{ mark: 0, capacity: 1001 + (extra ? 20 : 0) }, { mark: 1, capacity: 1001 }]);
+      });
+
+      it('keeps a one-port hole between two ranges of one address', () => {
+        const pool = `0,TCP,192.0.2.1,1000,1999,1024,0\n0,TCP,192.0.2.1,2001,3000,1024,0\n${extra}`;
+        const report = check(pool, 'tcp', sessionCsv('tcp', [['192.0.2.1', 2000], ['192.0.2.1', 1999], ['192.0.2.1', 2001]]));
+        expect(report.addresses[0]).toEqual({ address: '192.0.2.1', capacity: 2000, used: 2 });
+        expect(report.outside).toBe(1);
+      });
+
+      it('does not merge neighbouring addresses with the same max port but different min ports', () => {
+        const pool = `0,TCP,192.0.2.1,1000,2000,1024,0\n0,TCP,192.0.2.2,1500,2000,1024,0\n0,TCP,192.0.2.3,1500,2500,1024,0\n${extra}`;
+        const report = check(pool, 'tcp', sessionCsv('tcp', [['192.0.2.2', 1200], ['192.0.2.2', 1600], ['192.0.2.3', 2400]]));
+        expect(report.addresses.slice(0, 3)).toEqual([
+          { address: '192.0.2.1', capacity: 1001, used: 0 },
+          { address: '192.0.2.2', capacity: 501, used: 1 },
+          { address: '192.0.2.3', capacity: 1001, used: 1 },
+        ]);
+        expect(report.outside).toBe(1);
+      });
+
+      it('does not merge equal ranges across a gap between address blocks', () => {
+        const pool = `0,TCP,192.0.2.0/31,1000,2000,1024,0\n0,TCP,192.0.2.3,1000,2000,1024,0\n0,TCP,192.0.2.4/30,1000,2000,1024,0\n${extra}`;
+        const report = check(pool, 'tcp', sessionCsv('tcp', [['192.0.2.2', 1500], ['192.0.2.3', 1500], ['192.0.2.7', 1000]]));
+        expect(report.addresses.slice(0, 7).map((a) => a.address)).toEqual([
+          '192.0.2.0', '192.0.2.1', '192.0.2.3', '192.0.2.4', '192.0.2.5', '192.0.2.6', '192.0.2.7',
+        ]);
+        expect(report.used).toBe(2);
+        expect(report.outside).toBe(1);
+      });
+    });
+  }
+
+  it('stops listing at MAX_LISTED_ADDRESSES when the cap falls inside a later segment', () => {
+    // Segments of 2^19, 2^18 and 2^19 addresses (different ranges, so never merged): the cap falls 2^18 into the third.
+    const pool = entries('0,UDP,10.0.0.0/13,1,100,1024,0\n0,UDP,10.8.0.0/14,1,200,1024,0\n0,UDP,10.16.0.0/13,1,300,1024,0\n');
+    const report = computePool4(pool, table('udp', sessionCsv('udp', [['10.16.0.1', 5], ['10.23.255.255', 5]])));
+    expect(MAX_LISTED_ADDRESSES).toBe(2 ** 20);
+    expect(report.addresses).toHaveLength(MAX_LISTED_ADDRESSES);
+    expect(report.addressesOmitted).toBe(2 ** 18);
+    expect(report.addresses[2 ** 19 - 1]).toEqual({ address: '10.7.255.255', capacity: 100, used: 0 });
+    expect(report.addresses[2 ** 19]).toEqual({ address: '10.8.0.0', capacity: 200, used: 0 });
+    expect(report.addresses[2 ** 19 + 2 ** 18]).toEqual({ address: '10.16.0.0', capacity: 300, used: 0 });
+    expect(report.addresses[2 ** 19 + 2 ** 18 + 1]).toEqual({ address: '10.16.0.1', capacity: 300, used: 1 });
+    expect(report.addresses[2 ** 20 - 1]).toEqual({ address: '10.19.255.255', capacity: 300, used: 0 });
+    expect(report.capacity).toBe(2 ** 19 * 100 + 2 ** 18 * 200 + 2 ** 19 * 300);
+    expect(report.used).toBe(2);
+  });
+});

@@ -169,7 +169,7 @@ describe('chunk-boundary independence', () => {
     parser.push(new Uint8Array(0));
     parser.push(Buffer.from(UDP_ROW.slice(0, 10)));
     parser.push(new Uint8Array(0));
-    parser.push(Buffer.from(UDP_ROW.slice(10) + '\n'));
+    parser.push(Buffer.from(`${UDP_ROW.slice(10)}\n`));
     parser.push(new Uint8Array(0));
     const result = parser.finish();
     expect(result.table.length).toBe(1);
@@ -386,7 +386,7 @@ describe('overlong lines', () => {
   });
 
   it('an overlong line in the middle of a chunk is rejected and the next lines parse', () => {
-    const long = 'TCP,' + 'a'.repeat(5000);
+    const long = `TCP,${'a'.repeat(5000)}`;
     const result = parseSessionCsv('tcp', `${TCP_ROW}\n${long}\n${TCP_ROW}\n`);
     expect(result.table.length).toBe(2);
     expect(result.rejected.count).toBe(1);
@@ -395,7 +395,7 @@ describe('overlong lines', () => {
   });
 
   it('an overlong line split across many chunks is rejected once and the rest parses', () => {
-    const long = 'TCP,' + 'b'.repeat(20_000);
+    const long = `TCP,${'b'.repeat(20_000)}`;
     const bytes = Buffer.from(`${TCP_ROW}\n${long}\n${TCP_ROW}\n${long}`); // last one without newline
     for (const size of [1, 3, 100, 4095, 4096, 4097, 9000]) {
       const result = parseChunked('tcp', bytes, () => size);

@@ -144,6 +144,15 @@ describe('client / pool4 / remote', () => {
     ['pool4', '192.0.2.0/x'],
     ['remote', '300.1.1.1/8'],
     ['remote', 'example.com'],
+    // Junk around the prefix length, and a second "/": refused, not read as the nearest valid prefix.
+    ['pool4', '192.0.2.0/24x'],
+    ['pool4', '192.0.2.0/x24'],
+    ['pool4', '192.0.2.0/+24'],
+    ['pool4', '192.0.2.0/0024'],
+    ['remote', '198.51.100.0/24/8'],
+    ['remote', '198.51.100.0//24'],
+    ['client', '2001:db8::/32/48'],
+    ['client', '2001:db8::/48 64'],
   ])('%s=%s is refused as malformed', (name, value) => {
     const e = error({ [name]: value });
     expect(e.message).toContain(`${name}=${value}`);

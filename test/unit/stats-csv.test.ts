@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parseStatsCsv, STAT_NAME } from '../../src/parse/stats-csv.js';
-import { createDemoJool } from '../../src/source/demo-jool.js';
+import { createDemoJool } from '../../src/demo/demo-jool.js';
 import { fixture } from './support.js';
 
 const text = (name: string): string => fixture(name).toString('latin1');

@@ -63,7 +63,10 @@ const labelMemo = new Map<string, string>();
 function refLabel(text: string, prefixLength: number): string {
   const memoKey = `${text}/${prefixLength}`;
   let label = labelMemo.get(memoKey);
-  if (label === undefined) labelMemo.set(memoKey, (label = refLabelUncached(text, prefixLength)));
+  if (label === undefined) {
+    label = refLabelUncached(text, prefixLength);
+    labelMemo.set(memoKey, label);
+  }
   return label;
 }
 
@@ -151,7 +154,7 @@ function syntheticCsv(protocol: Protocol, clients: readonly SyntheticClient[], s
     const j = randomInt(random, 0, i);
     [lines[i], lines[j]] = [lines[j]!, lines[i]!];
   }
-  return lines.slice(0, Math.min(lines.length, maxRows)).join('\n') + '\n';
+  return `${lines.slice(0, Math.min(lines.length, maxRows)).join('\n')}\n`;
 }
 
 /**
@@ -184,9 +187,9 @@ function tableFromCsv(protocol: Protocol, csv: string): { table: SessionTable; r
 
 /** One row per [address, pool4 address, pool4 port] (UDP, servers all different). */
 function csvOf(rows: ReadonlyArray<readonly [string, string, number]>): string {
-  return rows
+  return `${rows
     .map(([client, pool4, port], i) => `UDP,${client},${40000 + (i % 1000)},64:ff9b::c633:6401,53,${pool4},${port},198.51.100.${i % 256},${53 + Math.floor(i / 256)},0:05:00`)
-    .join('\n') + '\n';
+    .join('\n')}\n`;
 }
 
 function check(table: SessionTable, rows: readonly RefRow[], prefixLength: number, top: number): SubscriberReport {

@@ -92,7 +92,10 @@ export function referenceParse(protocol: Protocol, text: string, maxLineBytes = 
       result.rejected++;
       result.rejectedLines.push(raw);
     };
-    if (raw.length > maxLineBytes) return reject();
+    if (raw.length > maxLineBytes) {
+      reject();
+      return;
+    }
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '') return;
     if (line.startsWith('Protocol,')) {
@@ -103,16 +106,34 @@ export function referenceParse(protocol: Protocol, text: string, maxLineBytes = 
     // Jool 3 may end UDP and ICMP rows with an empty State field.
     if (protocol !== 'tcp' && f.length === 11 && f[10] === '') f.pop();
     const want = protocol === 'tcp' ? 11 : 10;
-    if (f.length !== want) return reject();
-    if (f[0] !== name) return reject();
+    if (f.length !== want) {
+      reject();
+      return;
+    }
+    if (f[0] !== name) {
+      reject();
+      return;
+    }
     const ports = [f[2]!, f[4]!, f[6]!, f[8]!].map(refPort);
-    if (ports.some((p) => p === null)) return reject();
-    if (!refIsIPv6(f[1]!) || !refIsIPv6(f[3]!) || !refIsIPv4(f[5]!) || !refIsIPv4(f[7]!)) return reject();
+    if (ports.some((p) => p === null)) {
+      reject();
+      return;
+    }
+    if (!refIsIPv6(f[1]!) || !refIsIPv6(f[3]!) || !refIsIPv4(f[5]!) || !refIsIPv4(f[7]!)) {
+      reject();
+      return;
+    }
     const expiresMs = refExpiry(f[9]!);
-    if (expiresMs === null) return reject();
+    if (expiresMs === null) {
+      reject();
+      return;
+    }
     let state: string | null = null;
     if (protocol === 'tcp') {
-      if (!(TCP_STATES as readonly string[]).includes(f[10]!)) return reject();
+      if (!(TCP_STATES as readonly string[]).includes(f[10]!)) {
+        reject();
+        return;
+      }
       state = f[10]!;
     }
     result.rows.push({
