@@ -4,7 +4,7 @@
  * a chosen time without any real waiting (no wall-clock assertion).
  */
 import { describe, expect, it } from 'vitest';
-import { createDemoJool } from '../../src/source/demo-jool.js';
+import { createDemoJool } from '../../src/demo/demo-jool.js';
 import { createLogger } from '../../src/log.js';
 import { createStatusStore } from '../../src/poll/status.js';
 import { startPoller } from '../../src/poll/poller.js';
