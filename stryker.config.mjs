@@ -6,13 +6,7 @@
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutate.config.ts' },
-  mutate: [
-    'src/table/pool4.ts',
-    'src/http/session-query.ts',
-    'src/parse/expiry.ts',
-    'src/parse/session-csv.ts',
-    'src/table/aggregate.ts',
-  ],
+  mutate: ['src/table/pool4.ts', 'src/http/session-query.ts', 'src/parse/expiry.ts', 'src/parse/session-csv.ts', 'src/table/aggregate.ts'],
   coverageAnalysis: 'perTest',
   concurrency: 2,
   reporters: ['clear-text', 'progress', 'html'],

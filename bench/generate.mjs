@@ -125,7 +125,7 @@ async function writeTable(file, protocol, rows, { clients, servers, pool4 }, ran
     const v6LocalPort = protocol === 'icmp' ? clientPort : serverPort;
     text +=
       `${name},${client},${clientPort},${server.v6},${v6LocalPort},${bibV4},${bibPort},${server.v4},${serverPort},` +
-      `${expiryText(expiryMs(protocol, state, random))}${protocol === 'tcp' ? ',' + state : ''}\n`;
+      `${expiryText(expiryMs(protocol, state, random))}${protocol === 'tcp' ? `,${state}` : ''}\n`;
     if (text.length > 1 << 20) {
       if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
       text = '';
@@ -156,7 +156,7 @@ export async function generate(dataDir, rows, seed) {
   for (const protocol of ['tcp', 'udp', 'icmp']) {
     await writeTable(join(dir, `session-${protocol}.csv.part`), protocol, counts[protocol], shape, random);
     renameSync(join(dir, `session-${protocol}.csv.part`), join(dir, `session-${protocol}.csv`));
-    const pool4 = shape.pool4.map((address, i) => `0,${protocol.toUpperCase()},${address},1024,65535,1024,0\n`).join('');
+    const pool4 = shape.pool4.map((address) => `0,${protocol.toUpperCase()},${address},1024,65535,1024,0\n`).join('');
     writeFileSync(join(dir, `pool4-${protocol}.csv`), pool4);
   }
   writeFileSync(join(dir, 'stats.csv'), 'JSTAT_RECEIVED6,1000\nJSTAT_RECEIVED4,1000\nJSTAT_SUCCESS,2000\n');

@@ -16,8 +16,8 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { parseCommandLine } from '../dist/src/config.js';
 import { startExporter } from '../dist/src/exporter.js';
@@ -147,7 +147,7 @@ let scrapes = '';
 scraper.stdout.on('data', (chunk) => (scrapes += chunk));
 
 // 3. Big table, measured.
-let status = await waitPoll();
+const status = await waitPoll();
 scraper.stdin.end();
 await new Promise((resolve) => scraper.once('close', resolve));
 const poll = polls[2];
@@ -164,22 +164,40 @@ const during = JSON.parse(scrapes)
 const pick = (q) => during[Math.min(during.length - 1, Math.floor(q * during.length))];
 result.metrics = { scrapes: during.length, p50: pick(0.5), p99: pick(0.99), max: during[during.length - 1] };
 result.aggregates = Object.fromEntries(
-  Object.entries(status.tables).map(([protocol, { aggregate, subscribers }]) => [protocol, { ...aggregate, subscribers: subscribers.subscribers }]),
+  Object.entries(status.tables).map(([protocol, { aggregate, subscribers }]) => [
+    protocol,
+    { ...aggregate, subscribers: subscribers.subscribers },
+  ]),
 );
 fullGc();
 result.heldRssMb = process.memoryUsage.rss() / MB;
 const held = process.memoryUsage();
 result.heldHeapMb = held.heapUsed / MB;
-result.heldDetailMb = { heapTotal: held.heapTotal / MB, heapUsed: held.heapUsed / MB, external: held.external / MB, arrayBuffers: held.arrayBuffers / MB };
+result.heldDetailMb = {
+  heapTotal: held.heapTotal / MB,
+  heapUsed: held.heapUsed / MB,
+  external: held.external / MB,
+  arrayBuffers: held.arrayBuffers / MB,
+};
 const csv = await fetchTimed('/sessions.csv');
-result.sessionsCsv = { status: csv.status, seconds: csv.seconds, bytes: csv.bytes, rssGrowthMb: (csv.rssPeak - result.heldRssMb * MB) / MB };
+result.sessionsCsv = {
+  status: csv.status,
+  seconds: csv.seconds,
+  bytes: csv.bytes,
+  rssGrowthMb: (csv.rssPeak - result.heldRssMb * MB) / MB,
+};
 
 // 4. Tiny table again: the big one must go.
 await waitPoll();
 fullGc();
 result.shrunkRssMb = process.memoryUsage.rss() / MB;
 const shrunk = process.memoryUsage();
-result.shrunkDetailMb = { heapTotal: shrunk.heapTotal / MB, heapUsed: shrunk.heapUsed / MB, external: shrunk.external / MB, arrayBuffers: shrunk.arrayBuffers / MB };
+result.shrunkDetailMb = {
+  heapTotal: shrunk.heapTotal / MB,
+  heapUsed: shrunk.heapUsed / MB,
+  external: shrunk.external / MB,
+  arrayBuffers: shrunk.arrayBuffers / MB,
+};
 result.peakRssMb = process.resourceUsage().maxRSS / 1024;
 result.peakHeapMb = peakHeap / MB;
 

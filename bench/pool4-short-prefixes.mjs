@@ -3,8 +3,8 @@
 // Run after `npm run build`: node bench/pool4-short-prefixes.mjs
 import { parsePool4Csv } from '../dist/src/parse/pool4-csv.js';
 import { parseSessionCsv } from '../dist/src/parse/session-csv.js';
-import { emptySessionTable } from '../dist/src/table/session-table.js';
 import { computePool4 } from '../dist/src/table/pool4.js';
+import { emptySessionTable } from '../dist/src/table/session-table.js';
 
 function best(run) {
   let min = Infinity;

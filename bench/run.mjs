@@ -52,12 +52,20 @@ async function mawk(files) {
   const { out } = await run('bash', ['-c', `mawk -f '${join(here, 'aggregates.awk')}'; times`], { stdio: [cat.stdout, 'pipe', 'inherit'] });
   const seconds = (performance.now() - started) / 1000;
   const lines = out.trim().split('\n');
-  const [user, system] = lines.pop().split(' ').map((t) => { const [m, s] = t.replace('s', '').split('m'); return Number(m) * 60 + Number(s); });
+  const [user, system] = lines
+    .pop()
+    .split(' ')
+    .map((t) => {
+      const [m, s] = t.replace('s', '').split('m');
+      return Number(m) * 60 + Number(s);
+    });
   lines.pop(); // the shell's own times
   const figures = { cpuSeconds: user + system };
   for (const line of lines) {
     const [protocol, key, value] = line.split(' ');
-    (figures[protocol.toLowerCase()] ??= {})[key] = Number(value);
+    const name = protocol.toLowerCase();
+    figures[name] ??= {};
+    figures[name][key] = Number(value);
   }
   const { cpuSeconds, ...perProtocol } = figures;
   return { seconds, cpuSeconds, figures: perProtocol };
@@ -77,7 +85,8 @@ function compare(exporter, awk) {
       ...BUCKETS.map((b, i) => [`expiry_le_${b}`, mine.expiryBuckets[i]]),
       ...(protocol === 'tcp' ? TCP_STATES.map((s, i) => [`state_${s}`, mine.tcpStates[i]]) : []),
     ];
-    for (const [key, value] of pairs) if (theirs[key] !== value) problems.push(`${protocol} ${key}: exporter ${value}, mawk ${theirs[key]}`);
+    for (const [key, value] of pairs)
+      if (theirs[key] !== value) problems.push(`${protocol} ${key}: exporter ${value}, mawk ${theirs[key]}`);
   }
   return problems;
 }
@@ -97,7 +106,16 @@ for (const rows of sizes) {
   const awk = await mawk(files);
   const exporter = JSON.parse((await run(process.execPath, ['--expose-gc', join(here, 'ingest.mjs'), dir, tiny, String(rows)])).out);
   const problems = compare(exporter.aggregates, awk.figures);
-  results.push({ rows, csvBytes, floorSeconds: floor.seconds, floorCpuSeconds: floor.cpuSeconds, mawkSeconds: awk.seconds, mawkCpuSeconds: awk.cpuSeconds, ...exporter, problems });
+  results.push({
+    rows,
+    csvBytes,
+    floorSeconds: floor.seconds,
+    floorCpuSeconds: floor.cpuSeconds,
+    mawkSeconds: awk.seconds,
+    mawkCpuSeconds: awk.cpuSeconds,
+    ...exporter,
+    problems,
+  });
 }
 
 const MB = 1024 * 1024;
@@ -110,7 +128,7 @@ for (const r of results) {
       String(r.rows).padEnd(9),
       fmt(r.csvBytes / MB, 0).padStart(6),
       fmt(r.ingestSeconds, 3).padStart(9),
-      fmt(r.rows / r.ingestSeconds / 1e6, 2).padStart(5) + 'M',
+      `${fmt(r.rows / r.ingestSeconds / 1e6, 2).padStart(5)}M`,
       `${fmt(r.mawkSeconds / r.ingestSeconds, 1)}x`.padStart(9),
       `${fmt(r.ingestSeconds / r.floorSeconds, 1)}x`.padStart(9),
       `${fmt(r.peakRssMb, 0)} (${fmt((r.peakRssMb * MB) / r.csvBytes, 2)}x)`.padStart(20),
@@ -125,7 +143,10 @@ for (const r of results) {
 }
 lines.push('');
 lines.push('floor: node reading and discarding the bytes; mawk: the same aggregates (bench/aggregates.awk); both from `cat FILE` pipes.');
-for (const r of results) lines.push(`${r.rows} rows: wall clock: floor ${fmt(r.floorSeconds, 3)} s, mawk ${fmt(r.mawkSeconds, 3)} s, exporter ${fmt(r.ingestSeconds, 3)} s (cold, first big poll: ${fmt(r.coldIngestSeconds, 3)} s)`);
+for (const r of results)
+  lines.push(
+    `${r.rows} rows: wall clock: floor ${fmt(r.floorSeconds, 3)} s, mawk ${fmt(r.mawkSeconds, 3)} s, exporter ${fmt(r.ingestSeconds, 3)} s (cold, first big poll: ${fmt(r.coldIngestSeconds, 3)} s)`,
+  );
 lines.push('CPU time (robust to a busy machine; the consumer process only, never cat):');
 for (const r of results) {
   lines.push(
@@ -137,7 +158,9 @@ for (const r of results) {
 const byRows = new Map(results.map((r) => [r.rows, r]));
 const pairs = results.slice(1).map((r, i) => [results[i], r]);
 for (const [small, big] of pairs) {
-  lines.push(`linearity ${small.rows} -> ${big.rows} rows (x${fmt(big.rows / small.rows, 1)}): time x${fmt(big.ingestSeconds / small.ingestSeconds, 2)}, held RSS above baseline x${fmt((big.heldRssMb - big.baselineRssMb) / (small.heldRssMb - small.baselineRssMb), 2)}`);
+  lines.push(
+    `linearity ${small.rows} -> ${big.rows} rows (x${fmt(big.rows / small.rows, 1)}): time x${fmt(big.ingestSeconds / small.ingestSeconds, 2)}, held RSS above baseline x${fmt((big.heldRssMb - big.baselineRssMb) / (small.heldRssMb - small.baselineRssMb), 2)}`,
+  );
 }
 lines.push('');
 let failed = false;
@@ -153,13 +176,23 @@ if (oneM !== undefined) {
   const fourM = byRows.get(4_000_000);
   lines.push('', 'targets at 1M rows (machine noise applies: compare ratios):');
   const check = (ok, text) => lines.push(`  [${ok ? 'met' : 'MISSED'}] ${text}`);
-  check(oneM.mawkSeconds / oneM.ingestSeconds >= 6, `ingest >= 6x faster than mawk: ${fmt(oneM.mawkSeconds / oneM.ingestSeconds, 1)}x wall, ${fmt(oneM.mawkCpuSeconds / oneM.ingestCpuSeconds, 1)}x CPU`);
-  check(oneM.ingestSeconds / oneM.floorSeconds <= 2, `within 2x of the floor: ${fmt(oneM.ingestSeconds / oneM.floorSeconds, 1)}x wall, ${fmt(oneM.ingestCpuSeconds / oneM.floorCpuSeconds, 1)}x CPU`);
+  check(
+    oneM.mawkSeconds / oneM.ingestSeconds >= 6,
+    `ingest >= 6x faster than mawk: ${fmt(oneM.mawkSeconds / oneM.ingestSeconds, 1)}x wall, ${fmt(oneM.mawkCpuSeconds / oneM.ingestCpuSeconds, 1)}x CPU`,
+  );
+  check(
+    oneM.ingestSeconds / oneM.floorSeconds <= 2,
+    `within 2x of the floor: ${fmt(oneM.ingestSeconds / oneM.floorSeconds, 1)}x wall, ${fmt(oneM.ingestCpuSeconds / oneM.floorCpuSeconds, 1)}x CPU`,
+  );
   check(oneM.peakRssMb * MB <= 1.5 * oneM.csvBytes, `peak RSS <= 1.5x CSV: ${fmt((oneM.peakRssMb * MB) / oneM.csvBytes, 2)}x`);
-  check(oneM.shrunkRssMb <= oneM.baselineRssMb * 1.2, `RSS back to baseline after shrinking: ${fmt(oneM.shrunkRssMb, 0)} MB vs ${fmt(oneM.baselineRssMb, 0)} MB`);
+  check(
+    oneM.shrunkRssMb <= oneM.baselineRssMb * 1.2,
+    `RSS back to baseline after shrinking: ${fmt(oneM.shrunkRssMb, 0)} MB vs ${fmt(oneM.baselineRssMb, 0)} MB`,
+  );
   check(oneM.eventLoopDelayMs.p99 < 10, `event-loop delay p99 < 10 ms: ${fmt(oneM.eventLoopDelayMs.p99, 1)} ms`);
   check(oneM.metrics.p99 < 20, `/metrics p99 < 20 ms: ${fmt(oneM.metrics.p99, 1)} ms`);
-  if (fourM !== undefined) check(fourM.ingestSeconds / oneM.ingestSeconds <= 4.2, `4M takes <= 4.2x of 1M: ${fmt(fourM.ingestSeconds / oneM.ingestSeconds, 2)}x`);
+  if (fourM !== undefined)
+    check(fourM.ingestSeconds / oneM.ingestSeconds <= 4.2, `4M takes <= 4.2x of 1M: ${fmt(fourM.ingestSeconds / oneM.ingestSeconds, 2)}x`);
   check(oneM.sessionsCsv.seconds < 1.5, `/sessions.csv 1M rows < 1.5 s: ${fmt(oneM.sessionsCsv.seconds, 2)} s`);
 }
 console.log(lines.join('\n'));

@@ -6,11 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parsePool4Csv } from '../dist/src/parse/pool4-csv.js';
 import { createSessionCsvParser } from '../dist/src/parse/session-csv.js';
 import { aggregateTable } from '../dist/src/table/aggregate.js';
-import { computeSubscribers } from '../dist/src/table/subscribers.js';
 import { computePool4 } from '../dist/src/table/pool4.js';
-import { parsePool4Csv } from '../dist/src/parse/pool4-csv.js';
+import { computeSubscribers } from '../dist/src/table/subscribers.js';
 
 const dir = process.argv[2];
 const cpu = () => {

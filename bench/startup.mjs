@@ -22,7 +22,10 @@ const candidates = [
 
 async function once({ command, args }) {
   const started = performance.now();
-  const child = spawn(command, [...args, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=1h'], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: '/nonexistent' } });
+  const child = spawn(command, [...args, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=1h'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: '/nonexistent' },
+  });
   let log = '';
   child.stderr.on('data', (chunk) => (log += chunk));
   try {
@@ -49,5 +52,7 @@ for (const candidate of candidates) {
   for (let i = 0; i < runs; i++) times.push(await once(candidate));
   times.sort((a, b) => a - b);
   const ms = (t) => `${Math.round(t)} ms`;
-  console.log(`${candidate.name}: first /metrics after ${ms(times[Math.floor(times.length / 2)])} (median of ${runs}; min ${ms(times[0])}, max ${ms(times.at(-1))})`);
+  console.log(
+    `${candidate.name}: first /metrics after ${ms(times[Math.floor(times.length / 2)])} (median of ${runs}; min ${ms(times[0])}, max ${ms(times.at(-1))})`,
+  );
 }

@@ -36,7 +36,7 @@ writeFileSync(file, `basic_auth_users:\n  prometheus: '${hash}'\n`);
 const parsed = parseCommandLine(['--source=demo', '--web.listen-address=127.0.0.1:0', `--web.config.file=${file}`], {});
 const exporter = await startExporter(parsed.config, createLogger({ level: 'error' }));
 const url = `http://127.0.0.1:${exporter.address.port}`;
-const good = { authorization: 'Basic ' + Buffer.from('prometheus:scrape-secret').toString('base64') };
+const good = { authorization: `Basic ${Buffer.from('prometheus:scrape-secret').toString('base64')}` };
 const timed = async (path, headers = {}) => {
   const t = performance.now();
   const response = await fetch(url + path, { headers });
@@ -55,7 +55,9 @@ const measure = async (n) => {
   return { scrape, health };
 };
 const quiet = await measure(20);
-console.log(`no flood:   cached scrape median ${ms(quantile(quiet.scrape, 0.5))} max ${ms(Math.max(...quiet.scrape))}; /healthz median ${ms(quantile(quiet.health, 0.5))}`);
+console.log(
+  `no flood:   cached scrape median ${ms(quantile(quiet.scrape, 0.5))} max ${ms(Math.max(...quiet.scrape))}; /healthz median ${ms(quantile(quiet.health, 0.5))}`,
+);
 
 // The flood, from another process (its client work must not count against the exporter): keep
 // 32 wrong guesses in flight; the queue holds 16, the rest get 429 at once.
@@ -73,7 +75,7 @@ const FLOODER = `
   console.log('started');
   Promise.all(Array.from({ length: 32 }, (_, i) => one(i))).then(() => console.log(JSON.stringify(counts)));
 `;
-const flooder = spawn(process.execPath, ['-e', FLOODER, url + '/metrics'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const flooder = spawn(process.execPath, ['-e', FLOODER, `${url}/metrics`], { stdio: ['pipe', 'pipe', 'inherit'] });
 flooder.stdout.setEncoding('utf8');
 let output = '';
 flooder.stdout.on('data', (chunk) => (output += chunk));
@@ -86,8 +88,16 @@ loop.disable();
 flooder.stdin.end('stop');
 await once(flooder, 'exit');
 const counts = JSON.parse(output.trim().split('\n').at(-1));
-console.log(`flood:      cached scrape median ${ms(quantile(busy.scrape, 0.5))} max ${ms(Math.max(...busy.scrape))}; /healthz median ${ms(quantile(busy.health, 0.5))} max ${ms(Math.max(...busy.health))}`);
-console.log(`            wrong guesses answered: ${counts[401]} checked (401), ${counts[429]} refused at once (429); event loop stall max ${ms(loop.max / 1e6)}`);
-console.log(`            load average while measuring: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (cores: 2 here; other jobs share them)`);
+console.log(
+  `flood:      cached scrape median ${ms(quantile(busy.scrape, 0.5))} max ${ms(Math.max(...busy.scrape))}; /healthz median ${ms(quantile(busy.health, 0.5))} max ${ms(Math.max(...busy.health))}`,
+);
+console.log(
+  `            wrong guesses answered: ${counts[401]} checked (401), ${counts[429]} refused at once (429); event loop stall max ${ms(loop.max / 1e6)}`,
+);
+console.log(
+  `            load average while measuring: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} (cores: 2 here; other jobs share them)`,
+);
 await exporter.stop();
 rmSync(dir, { recursive: true, force: true });

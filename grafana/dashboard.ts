@@ -9,17 +9,18 @@
  * The exporter's session and pool4 histograms describe the current table (like gauges): they are
  * used without rate(); only the counters (`*_total`) go through rate()/increase().
  */
+
+import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as gauge from '@grafana/grafana-foundation-sdk/gauge';
-import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as heatmap from '@grafana/grafana-foundation-sdk/heatmap';
-import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { forSharing } from './sharing.js';
 
 export const DASHBOARD_UID = 'jool-sessions';
@@ -94,13 +95,11 @@ function thresholds(...steps: Step[]): dashboard.ThresholdsConfigBuilder {
 }
 
 /** pool4 utilisation: warning from 80 %, critical from 95 %. */
-const UTILISATION = (): dashboard.ThresholdsConfigBuilder =>
-  thresholds([null, 'green'], [0.8, 'orange'], [0.95, 'red']);
+const UTILISATION = (): dashboard.ThresholdsConfigBuilder => thresholds([null, 'green'], [0.8, 'orange'], [0.95, 'red']);
 /** Anything above zero is bad (drops for lack of a port, instances down). */
 const ZERO_IS_GOOD = (): dashboard.ThresholdsConfigBuilder => thresholds([null, 'green'], [1, 'red']);
 /** Age of the data: the poll runs every 15 s by default, so minutes mean it is stuck or failing. */
-const DATA_AGE = (): dashboard.ThresholdsConfigBuilder =>
-  thresholds([null, 'green'], [120, 'orange'], [300, 'red']);
+const DATA_AGE = (): dashboard.ThresholdsConfigBuilder => thresholds([null, 'green'], [120, 'orange'], [300, 'red']);
 
 function color(mode: dashboard.FieldColorModeId, fixed?: string): dashboard.FieldColorBuilder {
   const b = new dashboard.FieldColorBuilder().mode(mode);
@@ -125,9 +124,7 @@ function legendList(): common.VizLegendOptionsBuilder {
 }
 
 function tooltipAll(): common.VizTooltipOptionsBuilder {
-  return new common.VizTooltipOptionsBuilder()
-    .mode(common.TooltipDisplayMode.Multi)
-    .sort(common.SortOrder.Descending);
+  return new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending);
 }
 
 function lastValue(): common.ReduceDataOptionsBuilder {
@@ -158,19 +155,14 @@ function graph(title: string, description: string, w: number, h: number): timese
 }
 
 function stacked(b: timeseries.PanelBuilder): timeseries.PanelBuilder {
-  return b
-    .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-    .fillOpacity(60)
-    .lineWidth(1);
+  return b.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)).fillOpacity(60).lineWidth(1);
 }
 
 /** Threshold lines (dashed) and shaded areas on a graph. */
 function thresholdLines(b: timeseries.PanelBuilder, steps: dashboard.ThresholdsConfigBuilder) {
   return b
     .thresholds(steps)
-    .thresholdsStyle(
-      new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.DashedAndArea),
-    );
+    .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.DashedAndArea));
 }
 
 function bigValue(title: string, description: string, w: number, h: number): stat.PanelBuilder {
@@ -205,13 +197,7 @@ function bars(title: string, description: string, w: number, h: number): bargaug
     .min(0);
 }
 
-function histogramHeatmap(
-  title: string,
-  description: string,
-  w: number,
-  h: number,
-  yUnit: string,
-): heatmap.PanelBuilder {
+function histogramHeatmap(title: string, description: string, w: number, h: number, yUnit: string): heatmap.PanelBuilder {
   return new heatmap.PanelBuilder()
     .title(title)
     .description(description)
@@ -280,12 +266,7 @@ function variables(): cog.Builder<dashboard.VariableModel>[] {
     dsVar,
     // "All" expands to the listed jobs and targets (no custom all value), so the exporter's own
     // process series (process_*, nodejs_*, up) are never mixed with other targets' ones.
-    labelValues(
-      'job',
-      'Job',
-      'label_values(jool_session_exporter_build_info, job)',
-      'Prometheus jobs that scrape jool-session-exporter.',
-    ),
+    labelValues('job', 'Job', 'label_values(jool_session_exporter_build_info, job)', 'Prometheus jobs that scrape jool-session-exporter.'),
     labelValues(
       'instance',
       'Exporter',
@@ -307,12 +288,7 @@ function variables(): cog.Builder<dashboard.VariableModel>[] {
 function overview(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Overview'));
   d.withPanel(
-    bigValue(
-      'Sessions',
-      'Rows in the session tables (jool_sessions), per protocol, over the selected exporters and Jool instances.',
-      6,
-      5,
-    )
+    bigValue('Sessions', 'Rows in the session tables (jool_sessions), per protocol, over the selected exporters and Jool instances.', 6, 5)
       .unit('short')
       .colorScheme(color(dashboard.FieldColorModeId.Fixed, 'blue'))
       .withTarget(q(`sum by (protocol) (jool_sessions{${SEL}})`, '{{protocol}}')),
@@ -334,7 +310,7 @@ function overview(d: dashboard.DashboardBuilder): void {
       .description(
         'Highest ports used / ports of any single pool4 address, per protocol (jool_pool4_address_max_utilization_ratio). ' +
           'Jool picks ports per address, so exhaustion starts at the fullest address, long before the pool-wide ratio nears 100 %. ' +
-          'Warning from 80 %, critical from 95 %. No value: pool4 is empty (Jool then uses 61001-65535 of the node\'s addresses).',
+          "Warning from 80 %, critical from 95 %. No value: pool4 is empty (Jool then uses 61001-65535 of the node's addresses).",
       )
       .datasource(DS)
       .gridPos(grid(6, 5))
@@ -678,18 +654,10 @@ function subscribers(d: dashboard.DashboardBuilder): void {
       8,
     )
       .withTarget(
-        q(
-          `histogram_quantile(0.99, sum by (protocol, le) (jool_bib_entries_per_subscriber_bucket{${SEL}}))`,
-          'p99 {{protocol}}',
-          'A',
-        ),
+        q(`histogram_quantile(0.99, sum by (protocol, le) (jool_bib_entries_per_subscriber_bucket{${SEL}}))`, 'p99 {{protocol}}', 'A'),
       )
       .withTarget(
-        q(
-          `histogram_quantile(0.5, sum by (protocol, le) (jool_bib_entries_per_subscriber_bucket{${SEL}}))`,
-          'median {{protocol}}',
-          'B',
-        ),
+        q(`histogram_quantile(0.5, sum by (protocol, le) (jool_bib_entries_per_subscriber_bucket{${SEL}}))`, 'median {{protocol}}', 'B'),
       )
       .overrideByRegexp('^median .*', [
         { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
@@ -761,10 +729,7 @@ function destinations(d: dashboard.DashboardBuilder): void {
       .unit('percentunit')
       .max(1)
       .withTarget(
-        q(
-          `sum by (protocol) (jool_top_destination_sessions{${SEL}}) / sum by (protocol) (jool_sessions{${SEL}})`,
-          '{{protocol}}',
-        ),
+        q(`sum by (protocol) (jool_top_destination_sessions{${SEL}}) / sum by (protocol) (jool_sessions{${SEL}})`, '{{protocol}}'),
       ),
   );
   d.withPanel(
@@ -794,8 +759,7 @@ function destinations(d: dashboard.DashboardBuilder): void {
 
 function counters(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Jool counters'));
-  const rate = (stats: string, op = '=~') =>
-    `rate(jool_stats_total{${SEL}, stat${op}"${stats}"}[$__rate_interval])`;
+  const rate = (stats: string, op = '=~') => `rate(jool_stats_total{${SEL}, stat${op}"${stats}"}[$__rate_interval])`;
   d.withPanel(
     graph(
       'Packets received and translated',
@@ -840,9 +804,7 @@ function counters(d: dashboard.DashboardBuilder): void {
     )
       .unit('pps')
       .colorScheme(color(dashboard.FieldColorModeId.Thresholds))
-      .withTarget(
-        q(`sum by (instance, jool_instance) (${rate('JSTAT_BIB6_NOT_FOUND')})`, '{{jool_instance}} on {{instance}}'),
-      ),
+      .withTarget(q(`sum by (instance, jool_instance) (${rate('JSTAT_BIB6_NOT_FOUND')})`, '{{jool_instance}} on {{instance}}')),
   );
   d.withPanel(
     graph(
@@ -853,9 +815,7 @@ function counters(d: dashboard.DashboardBuilder): void {
       8,
     )
       .unit('pps')
-      .withTarget(
-        q(`sum by (instance, jool_instance) (${rate(NOT_DROPS, '!~')})`, '{{jool_instance}} on {{instance}}'),
-      ),
+      .withTarget(q(`sum by (instance, jool_instance) (${rate(NOT_DROPS, '!~')})`, '{{jool_instance}} on {{instance}}')),
   );
   d.withPanel(
     bars(
@@ -867,12 +827,7 @@ function counters(d: dashboard.DashboardBuilder): void {
       .unit('short')
       .decimals(0)
       .colorScheme(color(dashboard.FieldColorModeId.ContinuousYlRd))
-      .withTarget(
-        instantQ(
-          `topk(10, sum by (stat) (increase(jool_stats_total{${SEL}, stat!~"${NOT_DROPS}"}[$__range])))`,
-          '{{stat}}',
-        ),
-      ),
+      .withTarget(instantQ(`topk(10, sum by (stat) (increase(jool_stats_total{${SEL}, stat!~"${NOT_DROPS}"}[$__range])))`, '{{stat}}')),
   );
   d.withPanel(
     graph(
@@ -882,10 +837,16 @@ function counters(d: dashboard.DashboardBuilder): void {
       24,
       8,
     )
-      .withTarget(q(`sum by (instance, jool_instance) (jool_stats_sessions{${SEL}})`, 'Jool sessions {{jool_instance}} on {{instance}}', 'A'))
+      .withTarget(
+        q(`sum by (instance, jool_instance) (jool_stats_sessions{${SEL}})`, 'Jool sessions {{jool_instance}} on {{instance}}', 'A'),
+      )
       .withTarget(q(`sum by (instance, jool_instance) (jool_sessions{${SEL}})`, 'table sessions {{jool_instance}} on {{instance}}', 'B'))
-      .withTarget(q(`sum by (instance, jool_instance) (jool_stats_bib_entries{${SEL}})`, 'Jool BIB entries {{jool_instance}} on {{instance}}', 'C'))
-      .withTarget(q(`sum by (instance, jool_instance) (jool_bib_entries{${SEL}})`, 'table BIB entries {{jool_instance}} on {{instance}}', 'D'))
+      .withTarget(
+        q(`sum by (instance, jool_instance) (jool_stats_bib_entries{${SEL}})`, 'Jool BIB entries {{jool_instance}} on {{instance}}', 'C'),
+      )
+      .withTarget(
+        q(`sum by (instance, jool_instance) (jool_bib_entries{${SEL}})`, 'table BIB entries {{jool_instance}} on {{instance}}', 'D'),
+      )
       .overrideByRegexp('^Jool .*', [
         { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
         { id: 'custom.fillOpacity', value: 0 },
@@ -963,27 +924,15 @@ function health(d: dashboard.DashboardBuilder): void {
       8,
     )
       .axisLabel('rows / min')
-      .withTarget(
-        q(`sum by (protocol) (rate(jool_session_rows_rejected_total{${SEL}}[$__rate_interval])) * 60`, '{{protocol}}'),
-      ),
+      .withTarget(q(`sum by (protocol) (rate(jool_session_rows_rejected_total{${SEL}}[$__rate_interval])) * 60`, '{{protocol}}')),
   );
   d.withPanel(
-    graph(
-      'Exporter CPU',
-      'CPU time used by each exporter process, in cores (process_cpu_seconds_total).',
-      8,
-      7,
-    )
+    graph('Exporter CPU', 'CPU time used by each exporter process, in cores (process_cpu_seconds_total).', 8, 7)
       .unit('percentunit')
       .withTarget(q(`rate(process_cpu_seconds_total{${TARGET}}[$__rate_interval]) ${ONLY_EXPORTERS}`, '{{instance}}')),
   );
   d.withPanel(
-    graph(
-      'Exporter memory',
-      'Resident memory (solid) and JavaScript heap in use (dashed) of each exporter process.',
-      8,
-      7,
-    )
+    graph('Exporter memory', 'Resident memory (solid) and JavaScript heap in use (dashed) of each exporter process.', 8, 7)
       .unit('bytes')
       .withTarget(q(`process_resident_memory_bytes{${TARGET}} ${ONLY_EXPORTERS}`, 'resident {{instance}}', 'A'))
       .withTarget(q(`nodejs_heap_size_used_bytes{${TARGET}} ${ONLY_EXPORTERS}`, 'heap {{instance}}', 'B'))
@@ -1009,7 +958,9 @@ function health(d: dashboard.DashboardBuilder): void {
   d.withPanel(
     new table.PanelBuilder()
       .title('Versions')
-      .description('The jool client each instance is polled with (jool_version_info) and the exporter version (jool_session_exporter_build_info).')
+      .description(
+        'The jool client each instance is polled with (jool_version_info) and the exporter version (jool_session_exporter_build_info).',
+      )
       .datasource(DS)
       .gridPos(grid(24, 6))
       .withTarget(
@@ -1052,9 +1003,7 @@ function health(d: dashboard.DashboardBuilder): void {
 export function buildDashboard(): dashboard.Dashboard {
   const d = new dashboard.DashboardBuilder(DASHBOARD_TITLE)
     .uid(DASHBOARD_UID)
-    .description(
-      'Session tables, pool4 usage, subscribers and counters of Jool NAT64 instances, from jool-session-exporter.',
-    )
+    .description('Session tables, pool4 usage, subscribers and counters of Jool NAT64 instances, from jool-session-exporter.')
     .tags(DASHBOARD_TAGS)
     .editable()
     .tooltip(dashboard.DashboardCursorSync.Crosshair)

@@ -18,10 +18,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** grafana/jool-sessions.json: beside this file, or, compiled to dist/grafana/, in the repo's grafana/. */
-export const DASHBOARD_JSON = [
-  fileURLToPath(new URL('./jool-sessions.json', import.meta.url)),
-  fileURLToPath(new URL('../../grafana/jool-sessions.json', import.meta.url)),
-].find((p) => existsSync(p)) ?? fileURLToPath(new URL('./jool-sessions.json', import.meta.url));
+export const DASHBOARD_JSON =
+  [
+    fileURLToPath(new URL('./jool-sessions.json', import.meta.url)),
+    fileURLToPath(new URL('../../grafana/jool-sessions.json', import.meta.url)),
+  ].find((p) => existsSync(p)) ?? fileURLToPath(new URL('./jool-sessions.json', import.meta.url));
 
 /** What each variable becomes. `$datasource` never appears in an expression, only in datasource refs. */
 export const DEFAULT_VARIABLES: Readonly<Record<string, string>> = {
@@ -113,10 +114,7 @@ export function substituteVariables(expr: string, values: Readonly<Record<string
 }
 
 /** Every panel query with the variables replaced: what the live-Prometheus test runs. */
-export function executableQueries(
-  values: Readonly<Record<string, string>> = {},
-  model: unknown = loadDashboard(),
-): PanelQuery[] {
+export function executableQueries(values: Readonly<Record<string, string>> = {}, model: unknown = loadDashboard()): PanelQuery[] {
   return dashboardQueries(model).map((q) => ({ ...q, expr: substituteVariables(q.expr, values) }));
 }
 
@@ -139,10 +137,7 @@ export function templateVariables(model: unknown = loadDashboard()): TemplateVar
  * Splits a `label_values(selector, label)` variable query: `selector` (variables replaced) can be
  * sent as `match[]` to /api/v1/series or /api/v1/label/<label>/values.
  */
-export function parseLabelValues(
-  query: string,
-  values: Readonly<Record<string, string>> = {},
-): { selector: string; label: string } {
+export function parseLabelValues(query: string, values: Readonly<Record<string, string>> = {}): { selector: string; label: string } {
   const m = /^label_values\((.+),\s*([A-Za-z_]\w*)\)$/s.exec(query.trim());
   if (m === null) throw new Error(`not a label_values(selector, label) query: ${query}`);
   return { selector: substituteVariables(m[1] as string, values).trim(), label: m[2] as string };

@@ -57,7 +57,9 @@ export function forSharing(model: dashboard.Dashboard): Record<string, unknown> 
   ];
   // The datasource variable starts on the data source chosen at import.
   const list = (model.templating?.list ?? []).map((variable) =>
-    variable.type === 'datasource' ? { ...variable, current: { selected: true, text: `\${${DS_INPUT}}`, value: `\${${DS_INPUT}}` } } : variable,
+    variable.type === 'datasource'
+      ? { ...variable, current: { selected: true, text: `\${${DS_INPUT}}`, value: `\${${DS_INPUT}}` } }
+      : variable,
   );
   return {
     __inputs: [

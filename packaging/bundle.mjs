@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 /**
  * Bundles the exporter and its production dependencies into ONE CommonJS file,
  * dist/bundle/jool-session-exporter.cjs. The Debian package (a Node.js single executable
@@ -8,9 +11,6 @@
  * Usage: node packaging/bundle.mjs   (npm run bundle)
  */
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

@@ -6,7 +6,7 @@
  *
  * Usage: node packaging/copyright.mjs PATH-TO-NODE > copyright
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,12 +43,21 @@ for (const dir of [...packages].sort()) {
     continue;
   }
   if (licenseFile === undefined) throw new Error(`${dir}: no licence file to copy`);
-  out.push(...readFileSync(join(root, dir, licenseFile), 'utf8').trimEnd().split('\n'));
+  out.push(
+    ...readFileSync(join(root, dir, licenseFile), 'utf8')
+      .trimEnd()
+      .split('\n'),
+  );
 }
 
 // Node's LICENSE: beside a tarball's bin/ (share/doc/node/), or a Debian-style nodejs package's doc.
 const prefix = dirname(dirname(node));
-const nodeLicense = [join(prefix, 'share/doc/node/LICENSE'), join(prefix, 'share/doc/nodejs/LICENSE'), join(prefix, 'LICENSE'), '/usr/share/doc/nodejs/LICENSE'].find((p) => existsSync(p));
+const nodeLicense = [
+  join(prefix, 'share/doc/node/LICENSE'),
+  join(prefix, 'share/doc/nodejs/LICENSE'),
+  join(prefix, 'LICENSE'),
+  '/usr/share/doc/nodejs/LICENSE',
+].find((p) => existsSync(p));
 if (nodeLicense === undefined) throw new Error(`no LICENSE of Node.js found near ${node}`);
 out.push('', '-'.repeat(79), `Node.js ${process.version} (the runtime in /usr/bin/jool-session-exporter)`, '');
 // Node's LICENSE quotes GPL notices of some of its build scripts (ICU's aclocal.m4, config.guess).
@@ -61,6 +70,15 @@ out.push(
 );
 // Its full copies of the Apache License 2.0 become the reference to Debian's copy (policy 12.5).
 const apache = /^([ \t]*)Apache License\s+Version 2\.0, January 2004[\s\S]*?END OF TERMS AND CONDITIONS[ \t]*$/gm;
-const nodeText = readFileSync(nodeLicense, 'utf8').replace(apache, (_, indent) => `${indent}[The Apache License, Version 2.0: on Debian systems, /usr/share/common-licenses/Apache-2.0.]`);
+const nodeText = readFileSync(nodeLicense, 'utf8').replace(
+  apache,
+  (_, indent) => `${indent}[The Apache License, Version 2.0: on Debian systems, /usr/share/common-licenses/Apache-2.0.]`,
+);
 out.push(...nodeText.trimEnd().split('\n'));
-process.stdout.write(out.map((line) => line.trimEnd()).map((line) => line === '' ? '' : ' ' + line).join('\n').replace(/^ /, '') + '\n');
+process.stdout.write(
+  `${out
+    .map((line) => line.trimEnd())
+    .map((line) => (line === '' ? '' : ` ${line}`))
+    .join('\n')
+    .replace(/^ /, '')}\n`,
+);

@@ -5,11 +5,15 @@
  *
  * Usage: node packaging/manpage.mjs VERSION > jool-session-exporter.1
  */
-import { FLAGS, envName } from '../dist/src/config.js';
+import { envName, FLAGS } from '../dist/src/config.js';
 
 const version = process.argv[2] ?? 'unknown';
 /** Escapes text for troff: backslashes, and a leading dot or quote that would read as a request. */
-const roff = (text) => text.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/, '\\&$1');
+const roff = (text) =>
+  text
+    .replace(/\\/g, '\\e')
+    .replace(/-/g, '\\-')
+    .replace(/^([.'])/, '\\&$1');
 
 const lines = [
   `.TH JOOL-SESSION-EXPORTER 1 "" "jool-session-exporter ${version}" "User Commands"`,
@@ -52,4 +56,4 @@ lines.push(
   '.SH SEE ALSO',
   '.BR jool (8)',
 );
-process.stdout.write(lines.join('\n') + '\n');
+process.stdout.write(`${lines.join('\n')}\n`);

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from './duration.js';
 import type { Dialect } from './jool/commands.js';
-import { netnsNameProblem, parseInstanceSpec, type InstanceSpec } from './jool/instances.js';
+import { type InstanceSpec, netnsNameProblem, parseInstanceSpec } from './jool/instances.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 
 export interface Config {
@@ -53,23 +53,80 @@ interface FlagSpec {
 }
 
 export const FLAGS: readonly FlagSpec[] = [
-  { name: 'source', default: 'jool', help: 'Where sessions come from: "jool" (run the jool binary) or "demo" (a built-in simulated NAT64, no Jool needed).' },
-  { name: 'jool.path', default: 'jool', help: 'The jool client binary (Jool 3 or 4; its version should match the kernel module). Looked up in PATH unless it contains a slash.' },
-  { name: 'jool.instance', default: 'default', multiple: true, help: 'Jool instance to poll: NAME, or NAME@NETNS for an instance in another network namespace (polled through `ip netns exec NETNS jool`), or * for every instance, discovered on each poll. Repeat the flag (or comma-separate the variable) for several. Jool 3 has one instance: "default".' },
-  { name: 'jool.netns', multiple: true, help: 'Named network namespace (see `ip netns list`) where --jool.instance=* also looks for instances. Repeatable.' },
+  {
+    name: 'source',
+    default: 'jool',
+    help: 'Where sessions come from: "jool" (run the jool binary) or "demo" (a built-in simulated NAT64, no Jool needed).',
+  },
+  {
+    name: 'jool.path',
+    default: 'jool',
+    help: 'The jool client binary (Jool 3 or 4; its version should match the kernel module). Looked up in PATH unless it contains a slash.',
+  },
+  {
+    name: 'jool.instance',
+    default: 'default',
+    multiple: true,
+    help: 'Jool instance to poll: NAME, or NAME@NETNS for an instance in another network namespace (polled through `ip netns exec NETNS jool`), or * for every instance, discovered on each poll. Repeat the flag (or comma-separate the variable) for several. Jool 3 has one instance: "default".',
+  },
+  {
+    name: 'jool.netns',
+    multiple: true,
+    help: 'Named network namespace (see `ip netns list`) where --jool.instance=* also looks for instances. Repeatable.',
+  },
   { name: 'jool.dialect', default: 'auto', help: 'jool CLI generation: "auto" (ask `jool --version`), "3" or "4".' },
-  { name: 'jool.timeout', default: '30s', help: 'Longest a single jool call may run before it is killed and the poll counted as failed (reason="timeout").' },
-  { name: 'poll.max-rows', default: '10000000', help: 'Most sessions one table (one protocol of one instance) may have. Past it the jool call is killed and the poll fails with reason="too_large": this bounds the memory a poll takes (about 40 bytes a row; see docs/reliability.md).' },
-  { name: 'poll.interval', default: '15s', help: 'How often each instance is polled. Scrapes never trigger a poll; they read the last one.' },
-  { name: 'clients.prefix-length', default: '128', help: 'A subscriber is an IPv6 client address cut to this prefix length: 128 is one address; operators often use 56 or 64.' },
-  { name: 'clients.top', default: '10', help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.' },
-  { name: 'destinations.top', default: '10', help: 'Export the sessions (and distinct subscribers) of this many busiest IPv4 destinations, and the sessions of this many busiest remote ports, per protocol (jool_top_destination_*, jool_top_service_sessions); 0 turns it off.' },
+  {
+    name: 'jool.timeout',
+    default: '30s',
+    help: 'Longest a single jool call may run before it is killed and the poll counted as failed (reason="timeout").',
+  },
+  {
+    name: 'poll.max-rows',
+    default: '10000000',
+    help: 'Most sessions one table (one protocol of one instance) may have. Past it the jool call is killed and the poll fails with reason="too_large": this bounds the memory a poll takes (about 40 bytes a row; see docs/reliability.md).',
+  },
+  {
+    name: 'poll.interval',
+    default: '15s',
+    help: 'How often each instance is polled. Scrapes never trigger a poll; they read the last one.',
+  },
+  {
+    name: 'clients.prefix-length',
+    default: '128',
+    help: 'A subscriber is an IPv6 client address cut to this prefix length: 128 is one address; operators often use 56 or 64.',
+  },
+  {
+    name: 'clients.top',
+    default: '10',
+    help: 'Export the sessions and BIB entries of this many busiest subscribers per protocol (jool_top_subscriber_*); 0 turns it off.',
+  },
+  {
+    name: 'destinations.top',
+    default: '10',
+    help: 'Export the sessions (and distinct subscribers) of this many busiest IPv4 destinations, and the sessions of this many busiest remote ports, per protocol (jool_top_destination_*, jool_top_service_sessions); 0 turns it off.',
+  },
   { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
-  { name: 'web.config.file', help: 'exporter-toolkit web configuration file (YAML) for TLS, client certificates and basic authentication; see docs/security.md. Without it, plain HTTP and no authentication.' },
-  { name: 'web.disable-sessions-csv', boolean: true, help: 'Turn /sessions.csv and the session browser (/sessions) off (404): they serve every subscriber\'s IPv6 address and whom it talks to.' },
-  { name: 'web.sessions-csv.max-concurrent', default: '2', help: 'Most /sessions.csv answers streaming at once; more are refused with 429 and Retry-After, so that full downloads cannot starve /metrics and the health probes.' },
-  { name: 'web.disable-exporter-metrics', boolean: true, default: 'false', help: "Leave the exporter's own process_* and nodejs_* metrics out of /metrics (as node_exporter's flag does)." },
+  {
+    name: 'web.config.file',
+    help: 'exporter-toolkit web configuration file (YAML) for TLS, client certificates and basic authentication; see docs/security.md. Without it, plain HTTP and no authentication.',
+  },
+  {
+    name: 'web.disable-sessions-csv',
+    boolean: true,
+    help: "Turn /sessions.csv and the session browser (/sessions) off (404): they serve every subscriber's IPv6 address and whom it talks to.",
+  },
+  {
+    name: 'web.sessions-csv.max-concurrent',
+    default: '2',
+    help: 'Most /sessions.csv answers streaming at once; more are refused with 429 and Retry-After, so that full downloads cannot starve /metrics and the health probes.',
+  },
+  {
+    name: 'web.disable-exporter-metrics',
+    boolean: true,
+    default: 'false',
+    help: "Leave the exporter's own process_* and nodejs_* metrics out of /metrics (as node_exporter's flag does).",
+  },
   { name: 'log.level', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}.` },
   { name: 'log.format', default: 'logfmt', help: 'Log format: logfmt or json.' },
 ];
@@ -116,7 +173,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       options: {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
-        ...Object.fromEntries(FLAGS.map((flag) => [flag.name, flag.boolean === true ? { type: 'boolean' as const } : { type: 'string' as const, multiple: flag.multiple ?? false }])),
+        ...Object.fromEntries(
+          FLAGS.map((flag) => [
+            flag.name,
+            flag.boolean === true ? { type: 'boolean' as const } : { type: 'string' as const, multiple: flag.multiple ?? false },
+          ]),
+        ),
       },
     }).values;
   } catch (error) {
@@ -148,7 +210,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const integer = (name: string, min: number, max: number): number => {
     const text = get(name);
     const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(`--${name}=${shown(text)}: must be a whole number from ${min} to ${max}`);
+    if (!/^\d+$/.test(text) || value < min || value > max)
+      throw new ConfigError(`--${name}=${shown(text)}: must be a whole number from ${min} to ${max}`);
     return value;
   };
   const duration = (name: string): number => {
@@ -176,7 +239,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     .filter((text) => text !== '*')
     .map((text) => {
       if (text.startsWith('*@')) {
-        throw new ConfigError(`--jool.instance=${shown(text)}: use --jool.instance=* with --jool.netns=${shown(text.slice(2))} to discover the instances of a namespace`);
+        throw new ConfigError(
+          `--jool.instance=${shown(text)}: use --jool.instance=* with --jool.netns=${shown(text.slice(2))} to discover the instances of a namespace`,
+        );
       }
       try {
         return parseInstanceSpec(text);
@@ -191,12 +256,15 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const problem = netnsNameProblem(name);
     if (problem !== null) throw new ConfigError(`--jool.netns: ${problem}`);
   }
-  if (netns.length > 0 && !discover) throw new ConfigError('--jool.netns is for --jool.instance=*; name one instance in a namespace as NAME@NETNS');
+  if (netns.length > 0 && !discover)
+    throw new ConfigError('--jool.netns is for --jool.instance=*; name one instance in a namespace as NAME@NETNS');
 
   const dialect = oneOf('jool.dialect', ['auto', '3', '4']);
   const telemetryPath = get('web.telemetry-path');
   if (!telemetryPath.startsWith('/') || ['/', '/healthz', '/readyz', '/sessions.csv', '/sessions'].includes(telemetryPath)) {
-    throw new ConfigError(`--web.telemetry-path=${telemetryPath}: must start with "/" and not be / , /healthz, /readyz, /sessions or /sessions.csv`);
+    throw new ConfigError(
+      `--web.telemetry-path=${telemetryPath}: must start with "/" and not be / , /healthz, /readyz, /sessions or /sessions.csv`,
+    );
   }
   const joolPath = get('jool.path');
   if (joolPath === '') throw new ConfigError('--jool.path must not be empty');

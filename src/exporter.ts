@@ -3,27 +3,28 @@
  * HTTP. The only place that knows every part; main.ts only adds the process
  * (flags, signals, exit codes).
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
-import type { Logger } from './log.js';
-import type { JoolRunner } from './jool/runner.js';
-import { createProcessRunner } from './jool/process-runner.js';
-import { joolCommand } from './jool/instances.js';
 import { createDemoJool } from './demo/demo-jool.js';
-import { createStatusStore, type StatusStore } from './poll/status.js';
-import { startPoller, type Poller } from './poll/poller.js';
-import { createMetricsRenderer } from './metrics/registry.js';
-import { SESSION_FAMILIES, collectSessionMetrics } from './metrics/session-collector.js';
-import { SUBSCRIBER_FAMILIES, collectSubscriberMetrics } from './metrics/subscriber-collector.js';
-import { POOL4_FAMILIES, collectPool4Metrics } from './metrics/pool4-collector.js';
-import { STATS_FAMILIES, collectStatsMetrics } from './metrics/stats-collector.js';
-import { DESTINATION_FAMILIES, collectDestinationMetrics } from './metrics/destination-collector.js';
 import { createApp } from './http/server.js';
-import { openWeb, type Web } from './web/listen.js';
-import { createWebGuard } from './web/guard.js';
+import { joolCommand } from './jool/instances.js';
+import { createProcessRunner } from './jool/process-runner.js';
+import type { JoolRunner } from './jool/runner.js';
+import type { Logger } from './log.js';
+import { collectDestinationMetrics, DESTINATION_FAMILIES } from './metrics/destination-collector.js';
+import { collectPool4Metrics, POOL4_FAMILIES } from './metrics/pool4-collector.js';
+import { createMetricsRenderer } from './metrics/registry.js';
+import { collectSessionMetrics, SESSION_FAMILIES } from './metrics/session-collector.js';
+import { collectStatsMetrics, STATS_FAMILIES } from './metrics/stats-collector.js';
+import { collectSubscriberMetrics, SUBSCRIBER_FAMILIES } from './metrics/subscriber-collector.js';
+import { type Poller, startPoller } from './poll/poller.js';
+import { createStatusStore, type StatusStore } from './status/store.js';
 import { createBasicAuth } from './web/basic-auth.js';
+import { createWebGuard } from './web/guard.js';
+import { openWeb, type Web } from './web/listen.js';
 
 /**
  * Set by the bundler (packaging/bundle.mjs, esbuild `define`): the single-file bundle that the

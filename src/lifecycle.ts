@@ -11,8 +11,9 @@
  *   the process groups of the jool calls still running: no jool is ever left behind.
  * Only SIGKILL of the exporter itself escapes this (systemd's KillMode=control-group covers it).
  */
-import type { Logger } from './log.js';
+
 import { killLiveJoolGroups } from './jool/process-runner.js';
+import type { Logger } from './log.js';
 
 /** Installs the handlers; resolves with the signal that asked for a shutdown. */
 export function handleProcessLifecycle(log: Logger): Promise<NodeJS.Signals> {
@@ -20,7 +21,9 @@ export function handleProcessLifecycle(log: Logger): Promise<NodeJS.Signals> {
     killLiveJoolGroups();
   });
   process.on('SIGHUP', () => {
-    log.info('SIGHUP received: nothing to reload (flags are read at start; the web config is re-read when it changes); still running', { signal: 'SIGHUP' });
+    log.info('SIGHUP received: nothing to reload (flags are read at start; the web config is re-read when it changes); still running', {
+      signal: 'SIGHUP',
+    });
   });
   const fatal = (what: string) => (error: unknown) => {
     log.error(`fatal: ${what}`, { err: error instanceof Error ? (error.stack ?? error.message) : String(error) });

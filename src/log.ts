@@ -22,6 +22,7 @@ export const LOG_LEVELS = Object.keys(RANK) as LogLevel[];
  * paragraph separators. Values come from jool's output (a hostile row can hold ESC or BEL, which
  * a terminal would act on) and would otherwise forge or garble log lines.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this regex's job
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const HAS_CONTROL = new RegExp(CONTROL.source); // not global: .test() keeps no state between calls
 
@@ -45,15 +46,15 @@ export function formatLine(format: LogFormat, level: LogLevel, msg: string, fiel
   return parts.join(' ');
 }
 
-export function createLogger(
-  options: { level?: LogLevel; format?: LogFormat; write?: (line: string) => void } = {},
-): Logger {
+export function createLogger(options: { level?: LogLevel; format?: LogFormat; write?: (line: string) => void } = {}): Logger {
   const threshold = RANK[options.level ?? 'info'];
   const format = options.format ?? 'logfmt';
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const at = (level: LogLevel) => (msg: string, fields: LogFields = {}) => {
-    if (RANK[level] >= threshold) write(formatLine(format, level, msg, fields, new Date()));
-  };
+  const at =
+    (level: LogLevel) =>
+    (msg: string, fields: LogFields = {}) => {
+      if (RANK[level] >= threshold) write(formatLine(format, level, msg, fields, new Date()));
+    };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 

@@ -4,9 +4,9 @@
  * everything else is in exporter.ts.
  */
 import { ConfigError, type ParsedCommandLine, parseCommandLine, usage } from './config.js';
-import { createLogger } from './log.js';
-import { type Exporter, VERSION, startExporter } from './exporter.js';
+import { type Exporter, startExporter, VERSION } from './exporter.js';
 import { handleProcessLifecycle } from './lifecycle.js';
+import { createLogger } from './log.js';
 
 async function main(): Promise<number> {
   let command: ParsedCommandLine;

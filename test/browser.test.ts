@@ -8,15 +8,16 @@
  * Without /usr/bin/chromium (CHROMIUM_BIN overrides) the suite is skipped with
  * a loud warning, except under CI, where it fails: CI installs `chromium`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { fakeJool } from './support/fake-jool.js';
-import { startTestExporter, type RunningExporter } from './support/exporter.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionTable } from '../src/table/session-table.js';
+import { type RunningExporter, startTestExporter } from './support/exporter.js';
+import { fakeJool } from './support/fake-jool.js';
 
 const CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI.toLowerCase());
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -32,8 +33,10 @@ function executable(path: string): boolean {
 }
 const MISSING = !executable(CHROMIUM);
 if (MISSING) {
-  console.warn(`!!! test/browser.test.ts: ${CHROMIUM} not found; the session browser is NOT TESTED in a browser. ` +
-    `${CI ? 'CI is set: FAILING.' : 'Install it: apt-get install -y --no-install-recommends chromium'}`);
+  console.warn(
+    `!!! test/browser.test.ts: ${CHROMIUM} not found; the session browser is NOT TESTED in a browser. ` +
+      `${CI ? 'CI is set: FAILING.' : 'Install it: apt-get install -y --no-install-recommends chromium'}`,
+  );
 }
 
 /** The rows of a table the exporter holds whose columns pass `keep`, as page text [client, pool4, destination]. */
@@ -41,7 +44,11 @@ function expectedRows(table: SessionTable, keep: (i: number) => boolean): string
   const rows: string[][] = [];
   for (let i = 0; i < table.length; i++) {
     if (!keep(i)) continue;
-    rows.push([table.ipv6Remotes.values[table.ipv6Remote[i]!]!, table.ipv4Locals.values[table.ipv4Local[i]!]!, table.ipv4Remotes.values[table.ipv4Remote[i]!]!]);
+    rows.push([
+      table.ipv6Remotes.values[table.ipv6Remote[i]!]!,
+      table.ipv4Locals.values[table.ipv4Local[i]!]!,
+      table.ipv4Remotes.values[table.ipv4Remote[i]!]!,
+    ]);
   }
   return rows;
 }
@@ -51,7 +58,8 @@ async function shown(page: Page): Promise<{ total: number; rows: string[][] }> {
   return page.evaluate(() => ({
     total: Number(document.querySelector('#total')?.textContent),
     rows: [...document.querySelectorAll('#sessions tbody tr')].map((tr) =>
-      ['a.client', 'a.pool4', 'a.remote'].map((selector) => tr.querySelector(selector)?.textContent ?? '')),
+      ['a.client', 'a.pool4', 'a.remote'].map((selector) => tr.querySelector(selector)?.textContent ?? ''),
+    ),
   }));
 }
 
@@ -62,14 +70,28 @@ describe.skipIf(MISSING && !CI)('the session browser in headless Chromium', () =
 
   beforeAll(async () => {
     if (MISSING) throw new Error(`${CHROMIUM} not found and CI is set: install the Debian package chromium`);
-    exporter = await startTestExporter([`--jool.path=${fakeJool().path}`, '--jool.instance=default', '--jool.instance=empty', '--poll.interval=1h']);
+    exporter = await startTestExporter([
+      `--jool.path=${fakeJool().path}`,
+      '--jool.instance=default',
+      '--jool.instance=empty',
+      '--poll.interval=1h',
+    ]);
     await exporter.poller.firstPollDone;
     profile = mkdtempSync(join(tmpdir(), 'jool-browser-'));
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+      ],
     });
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 60_000);
@@ -86,10 +108,12 @@ describe.skipIf(MISSING && !CI)('the session browser in headless Chromium', () =
     const response = await page.goto(`${exporter.url}/`);
     expect(response?.status()).toBe(200);
     // The bars are drawn: a bar's filled part is as wide as its ratio says, in real layout pixels.
-    const bars = await page.$$eval('.bar', (elements) => elements.map((bar) => {
-      const fill = bar.querySelector('span')!;
-      return { ratio: parseFloat(fill.style.width) / 100, drawn: fill.getBoundingClientRect().width / bar.getBoundingClientRect().width };
-    }));
+    const bars = await page.$$eval('.bar', (elements) =>
+      elements.map((bar) => {
+        const fill = bar.querySelector('span')!;
+        return { ratio: parseFloat(fill.style.width) / 100, drawn: fill.getBoundingClientRect().width / bar.getBoundingClientRect().width };
+      }),
+    );
     expect(bars.length).toBeGreaterThan(0);
     for (const { ratio, drawn } of bars) expect(drawn).toBeCloseTo(ratio, 2);
     expect(await page.$$eval('.top-destinations tr', (rows) => rows.length)).toBeGreaterThan(1);

@@ -1,8 +1,9 @@
 /** The built binary as an operator runs it: flags, help, errors, the demo source, signals. */
-import { describe, expect, it } from 'vitest';
+
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import { parseMetrics, waitFor } from './support/exporter.js';
 
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
@@ -13,7 +14,18 @@ describe('command line', () => {
   it('--help documents every flag with its default and environment variable', () => {
     const result = run(['--help']);
     expect(result.status).toBe(0);
-    for (const flag of ['--source', '--jool.path', '--jool.instance', '--jool.dialect', '--jool.timeout', '--poll.interval', '--web.listen-address', '--web.telemetry-path', '--log.level', '--log.format']) {
+    for (const flag of [
+      '--source',
+      '--jool.path',
+      '--jool.instance',
+      '--jool.dialect',
+      '--jool.timeout',
+      '--poll.interval',
+      '--web.listen-address',
+      '--web.telemetry-path',
+      '--log.level',
+      '--log.format',
+    ]) {
       expect(result.stdout).toContain(`${flag}=`);
     }
     expect(result.stdout).toContain('JOOL_SESSION_EXPORTER_POLL_INTERVAL');
@@ -44,7 +56,9 @@ describe('command line', () => {
   });
 
   it('exits 1 with a clear log line when the port is taken', async () => {
-    const first = spawn(process.execPath, [MAIN, '--source=demo', '--web.listen-address=127.0.0.1:0', '--log.format=json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const first = spawn(process.execPath, [MAIN, '--source=demo', '--web.listen-address=127.0.0.1:0', '--log.format=json'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let log = '';
     first.stderr.on('data', (chunk) => (log += chunk));
     const address = await waitFor(() => /"address":"127\.0\.0\.1:(\d+)"/.exec(log)?.[1]);
@@ -76,7 +90,9 @@ describe('the demo source, as `npm run demo` runs it', () => {
     expect(first.get('jool_pool4_configured{jool_instance="default",protocol="tcp"}')).toBe(1);
     expect(first.get('jool_pool4_utilization_ratio{jool_instance="default",protocol="tcp"}')).toBeGreaterThan(0);
     expect(first.get('jool_session_subscribers{jool_instance="default",protocol="tcp"}')).toBeGreaterThan(0);
-    expect([...first.keys()].filter((k) => k.startsWith('jool_top_subscriber_sessions{jool_instance="default",protocol="tcp"'))).toHaveLength(10);
+    expect(
+      [...first.keys()].filter((k) => k.startsWith('jool_top_subscriber_sessions{jool_instance="default",protocol="tcp"')),
+    ).toHaveLength(10);
     expect(first.get('jool_stats_total{jool_instance="default",stat="JSTAT_RECEIVED6"}')).toBeGreaterThan(0);
     const csv = await (await fetch(`${url}/sessions.csv?protocol=tcp&limit=10`)).text();
     expect(csv.split('\n')[0]).toMatch(/^Protocol,IPv6 Remote Address,/);

@@ -1,7 +1,7 @@
-import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createDemoJool, formatExpires, formatIPv6, type DemoJoolRunner, type DemoOptions } from '../src/demo/demo-jool.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDemoJool, type DemoJoolRunner, type DemoOptions, formatExpires, formatIPv6 } from '../src/demo/demo-jool.js';
 import { SESSION_CSV_HEADER, TCP_STATES } from '../src/model.js';
 
 // ---------------------------------------------------------------------------
@@ -151,11 +151,13 @@ async function stats(jool: DemoJoolRunner): Promise<Map<string, number>> {
   expect(r.exit.exitCode).toBe(0);
   const rows = lines(r.stdout);
   expect(rows.shift()).toBe('Stat,Value');
-  return new Map(rows.map((row) => {
-    const m = STATS_ROW.exec(row);
-    if (m === null) expect.fail(`not a jool stats row: ${row}`);
-    return [m[1]!, Number(m[2])];
-  }));
+  return new Map(
+    rows.map((row) => {
+      const m = STATS_ROW.exec(row);
+      if (m === null) expect.fail(`not a jool stats row: ${row}`);
+      return [m[1]!, Number(m[2])];
+    }),
+  );
 }
 
 const TIMEOUT_MS = { tcp: 2 * 3_600_000, udp: 5 * MIN, icmp: MIN };
@@ -208,7 +210,9 @@ describe('demo jool: argv and output shapes', () => {
       for (const row of rows) expect(row.split(',')).toHaveLength(proto === 'tcp' ? 11 : 10);
 
       const list = parseSessions(proto, r.stdout);
-      const pool4 = lines((await run(jool, ['pool4', 'display', `--${proto}`, '--csv', '--no-headers'])).stdout).map((row) => row.split(','));
+      const pool4 = lines((await run(jool, ['pool4', 'display', `--${proto}`, '--csv', '--no-headers'])).stdout).map((row) =>
+        row.split(','),
+      );
       for (const s of list) {
         expect(isCanonicalIPv6(s.v6), s.v6).toBe(true);
         expect(s.v6.startsWith('2001:db8:')).toBe(true);
@@ -273,7 +277,9 @@ describe('demo jool: argv and output shapes', () => {
         expect(Number(m[4])).toBeLessThan(Number(m[5]));
         expect(`${m[1]},${m[6]},${m[7]}`).toBe('0,1024,0');
       }
-      expect((await run(jool, ['pool4', 'display', `--${proto}`, '--csv', '--no-headers'])).stdout).toBe(rows.map((row) => `${row}\n`).join(''));
+      expect((await run(jool, ['pool4', 'display', `--${proto}`, '--csv', '--no-headers'])).stdout).toBe(
+        rows.map((row) => `${row}\n`).join(''),
+      );
     }
     expect((await run(jool, ['pool4', 'display', '--csv'])).stdout).toContain('0,TCP,192.0.2.1,');
   });
@@ -371,7 +377,7 @@ describe('demo jool: failures like the real client', () => {
     });
   });
 
-  it('unknown option: exit 64 with argp\'s message, nothing on stdout', async () => {
+  it("unknown option: exit 64 with argp's message, nothing on stdout", async () => {
     const r = await run(jool, ['session', 'display', '--bogus']);
     expect(r.stdout).toBe('');
     expect(r.exit).toMatchObject({
@@ -564,7 +570,9 @@ describe('demo jool: the simulation', () => {
       clock.t = EPOCH + m * MIN;
       later.push(usage());
     }
-    console.log(`demo pool4 TCP usage: start ${(start * 100).toFixed(0)}%, 30 min ${(at30 * 100).toFixed(0)}%, 1-3 h ${later.map((u) => (u * 100).toFixed(0)).join('/')}%`);
+    console.log(
+      `demo pool4 TCP usage: start ${(start * 100).toFixed(0)}%, 30 min ${(at30 * 100).toFixed(0)}%, 1-3 h ${later.map((u) => (u * 100).toFixed(0)).join('/')}%`,
+    );
     expect(start).toBeLessThan(0.4);
     expect(at30).toBeGreaterThan(0.6);
     for (const u of later) {
@@ -702,7 +710,10 @@ describe('demo jool: streaming, scale and faults', () => {
     jool.control.failNext('exit');
     const exit = await run(jool, ['session', 'display', '--csv', '--numeric']);
     expect(exit.stdout).toBe('');
-    expect(exit.exit).toMatchObject({ exitCode: 253, stderr: expect.stringMatching(/^Error: Jool's socket family doesn't seem to exist\.\n/) });
+    expect(exit.exit).toMatchObject({
+      exitCode: 253,
+      stderr: expect.stringMatching(/^Error: Jool's socket family doesn't seem to exist\.\n/),
+    });
 
     jool.control.failNext('hang');
     const hang = await run(jool, ['session', 'display', '--csv', '--numeric'], 50);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DROPPED_DEFAULT_METRICS } from '../src/metrics/registry.js';
-import { startTestExporter, type RunningExporter } from './support/exporter.js';
+import { type RunningExporter, startTestExporter } from './support/exporter.js';
 
 /** family name → TYPE, from a text exposition. */
 const types = (body: string) => new Map([...body.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));

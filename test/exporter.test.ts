@@ -3,19 +3,23 @@
  * processes (the jool stand-in in test/support printing the real captures),
  * checked against the captures read independently of the parser.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseMetrics, type RunningExporter, startTestExporter, waitFor } from './support/exporter.js';
 import { fakeJool, fixture } from './support/fake-jool.js';
-import { parseMetrics, startTestExporter, waitFor, type RunningExporter } from './support/exporter.js';
 
 const PROTOCOLS = ['tcp', 'udp', 'icmp'] as const;
 const STATES = ['ESTABLISHED', 'V4_INIT', 'V6_INIT', 'V4_FIN_RCV', 'V6_FIN_RCV', 'V4_FIN_V6_FIN_RCV', 'TRANS'];
 
 /** The capture, read with plain string splitting: the reference the exporter is checked against. */
 function captureRows(protocol: string): string[][] {
-  return fixture(`session-${protocol}-noheaders.csv`).split('\n').filter(Boolean).map((line) => line.split(','));
+  return fixture(`session-${protocol}-noheaders.csv`)
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(','));
 }
 function expirySeconds(text: string): number {
   const [h, m, s] = text.split(':');
@@ -126,7 +130,7 @@ describe('metrics from the real Jool 4.1.9 captures', () => {
   });
 });
 
-describe('failures: counted by reason, logged with jool\'s stderr, never reported as an empty table', () => {
+describe("failures: counted by reason, logged with jool's stderr, never reported as an empty table", () => {
   async function failing(flags: string[], reason: string) {
     const exporter = await start(flags);
     const m = await metricsAfterFirstPoll(exporter);
@@ -211,7 +215,11 @@ describe('failures: counted by reason, logged with jool\'s stderr, never reporte
     const dir = mkdtempSync(path.join(tmpdir(), 'mode-'));
     const modeFile = path.join(dir, 'mode');
     writeFileSync(modeFile, 'nomodule');
-    const exporter = await startTestExporter([`--jool.path=${fakeJool({ FAKE_JOOL_MODE_FILE: modeFile }).path}`, '--jool.dialect=4', '--poll.interval=100ms']);
+    const exporter = await startTestExporter([
+      `--jool.path=${fakeJool({ FAKE_JOOL_MODE_FILE: modeFile }).path}`,
+      '--jool.dialect=4',
+      '--poll.interval=100ms',
+    ]);
     running.push(exporter);
     await exporter.poller.firstPollDone;
     expect(parseMetrics(await exporter.text('/metrics')).get('jool_up{jool_instance="default"}')).toBe(0);
@@ -286,7 +294,10 @@ describe('polling and scraping', () => {
   });
 
   it('a poll cut short by shutdown is not counted or logged as a failure', async () => {
-    const exporter = await startTestExporter([`--jool.path=${fakeJool({ FAKE_JOOL_MODE: 'slow', FAKE_JOOL_SLOW_SECONDS: '5' }).path}`, '--jool.dialect=4']);
+    const exporter = await startTestExporter([
+      `--jool.path=${fakeJool({ FAKE_JOOL_MODE: 'slow', FAKE_JOOL_SLOW_SECONDS: '5' }).path}`,
+      '--jool.dialect=4',
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 300)); // the first poll is now waiting on a slow table
     const started = Date.now();
     await exporter.stop();

@@ -4,11 +4,12 @@
  * Any change to a name, help text, label, bucket or value shows up as a diff
  * here. Regenerate deliberately with: UPDATE_GOLDEN=1 npx vitest run test/golden.test.ts
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type RunningExporter, startTestExporter } from './support/exporter.js';
 import { fakeJool } from './support/fake-jool.js';
-import { startTestExporter, type RunningExporter } from './support/exporter.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/metrics.prom', import.meta.url));
 // Values that differ from run to run; their series must still be there.

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { parser } from '@prometheus-io/lezer-promql';
 import type { SyntaxNode } from '@lezer/common';
+import { parser } from '@prometheus-io/lezer-promql';
 import client from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { DASHBOARD_TAGS, DASHBOARD_TITLE, DASHBOARD_UID, renderDashboard } from '../grafana/dashboard.js';
@@ -299,8 +299,14 @@ describe('grafana/jool-sessions.json', () => {
       const d = p.fieldConfig?.defaults;
       expect(d?.unit, p.title).toBe('percentunit');
       expect(d?.max, p.title).toBe(1);
-      expect(d?.thresholds?.steps.map((s) => s.value), p.title).toEqual([null, 0.8, 0.95]);
-      expect(d?.thresholds?.steps.map((s) => s.color), p.title).toEqual(['green', 'orange', 'red']);
+      expect(
+        d?.thresholds?.steps.map((s) => s.value),
+        p.title,
+      ).toEqual([null, 0.8, 0.95]);
+      expect(
+        d?.thresholds?.steps.map((s) => s.color),
+        p.title,
+      ).toEqual(['green', 'orange', 'red']);
     }
   });
 
@@ -367,9 +373,9 @@ describe.each(queries.map((q) => [`${q.panelTitle} [${q.refId}]`, q] as const))(
 
 describe('grafana/queries.ts', () => {
   it('substitutes the variables the integration test needs', () => {
-    expect(
-      substituteVariables('rate(x{job=~"$job", instance=~"${instance}", jool_instance=~"[[jool_instance]]"}[$__rate_interval])'),
-    ).toBe('rate(x{job=~".*", instance=~".*", jool_instance=~".*"}[1m])');
+    expect(substituteVariables('rate(x{job=~"$job", instance=~"${instance}", jool_instance=~"[[jool_instance]]"}[$__rate_interval])')).toBe(
+      'rate(x{job=~".*", instance=~".*", jool_instance=~".*"}[1m])',
+    );
     expect(substituteVariables('increase(x[$__range]) + y[$__interval]')).toBe('increase(x[5m]) + y[15s]');
     expect(substituteVariables('label_replace(x, "a", "$1", "b", "(.*)")')).toBe('label_replace(x, "a", "$1", "b", "(.*)")');
     expect(() => substituteVariables('x{a="$nope"}')).toThrow(/\$nope/);

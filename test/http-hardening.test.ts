@@ -2,19 +2,25 @@
  * HTTP hardening (issue #9): never-conditional answers, strict and case-sensitive routes, and the
  * limit on concurrent /sessions.csv answers, against a real server and real sockets.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Socket } from 'node:net';
+
 import { get as httpGet } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningExporter, startTestExporter, waitFor } from './support/exporter.js';
 import { fakeJool } from './support/fake-jool.js';
-import { startTestExporter, waitFor, type RunningExporter } from './support/exporter.js';
 
 let exporter: RunningExporter;
 beforeAll(async () => {
   // A table far bigger than the socket buffers, so that a client that stops reading holds its slot.
-  exporter = await startTestExporter([
-    `--jool.path=${fakeJool({ FAKE_JOOL_SCALE: '60' }).path}`, '--poll.interval=1h', '--jool.dialect=4',
-    '--web.sessions-csv.max-concurrent=2',
-  ], 'info');
+  exporter = await startTestExporter(
+    [
+      `--jool.path=${fakeJool({ FAKE_JOOL_SCALE: '60' }).path}`,
+      '--poll.interval=1h',
+      '--jool.dialect=4',
+      '--web.sessions-csv.max-concurrent=2',
+    ],
+    'info',
+  );
   await exporter.poller.firstPollDone;
 }, 120_000);
 afterAll(() => exporter.stop());
@@ -58,11 +64,13 @@ describe('answers are never conditional', () => {
 
 describe('routing is strict and case-sensitive', () => {
   it.each(['/metrics/', '/METRICS', '/Metrics', '/healthz/', '/HEALTHZ', '/readyz/', '/sessions.csv/', '/Sessions.csv'])(
-    '%s is 404', async (path) => {
+    '%s is 404',
+    async (path) => {
       const response = await exporter.get(path);
       expect(response.status).toBe(404);
       expect(await response.text()).toMatch(/^404 not found/);
-    });
+    },
+  );
 
   it('the exact paths still answer', async () => {
     for (const path of ['/metrics', '/healthz', '/readyz', '/']) expect((await exporter.get(path)).status).toBe(200);

@@ -1,12 +1,18 @@
 /** The HTTP endpoints, against a real listening server fed by the jool stand-in. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import ipaddr from 'ipaddr.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningExporter, startTestExporter } from './support/exporter.js';
 import { fakeJool, fixture } from './support/fake-jool.js';
-import { startTestExporter, type RunningExporter } from './support/exporter.js';
 
 let exporter: RunningExporter;
 beforeAll(async () => {
-  exporter = await startTestExporter([`--jool.path=${fakeJool().path}`, '--jool.instance=default', '--jool.instance=empty', '--poll.interval=1h']);
+  exporter = await startTestExporter([
+    `--jool.path=${fakeJool().path}`,
+    '--jool.instance=default',
+    '--jool.instance=empty',
+    '--poll.interval=1h',
+  ]);
   await exporter.poller.firstPollDone;
 });
 afterAll(() => exporter.stop());
@@ -134,7 +140,9 @@ describe('other endpoints', () => {
   it('the landing page links every endpoint and shows each instance', async () => {
     const body = await exporter.text('/');
     for (const link of ['/metrics', '/sessions', '/sessions.csv', '/healthz', '/readyz']) expect(body).toContain(`href="${link}"`);
-    expect(body).toMatch(/<td><a href="\/sessions\?instance=default">default<\/a><\/td><td>up<\/td><td class="n">520 \/ 4004 \/ 1001<\/td>/);
+    expect(body).toMatch(
+      /<td><a href="\/sessions\?instance=default">default<\/a><\/td><td>up<\/td><td class="n">520 \/ 4004 \/ 1001<\/td>/,
+    );
   });
 
   it('unknown paths are 404', async () => {

@@ -4,12 +4,13 @@
  * The capture's instances: default and empty in the exporter's namespace, alt
  * in namespace "alt".
  */
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fakeNamespaces, parseMetrics, type RunningExporter, startTestExporter, waitFor } from './support/exporter.js';
 import { fakeJool, fixture } from './support/fake-jool.js';
-import { fakeNamespaces, parseMetrics, startTestExporter, waitFor, type RunningExporter } from './support/exporter.js';
 
 let running: RunningExporter[] = [];
 afterEach(async () => {
@@ -102,7 +103,9 @@ describe('--jool.instance=* (discovery)', () => {
     writeFileSync(modeFile, fault);
     const m = await waitFor(async () => {
       const metrics = parseMetrics(await exporter.text('/metrics'));
-      return metrics.get('jool_instance_discovery_failures_total')! > 0 && metrics.get('jool_up{jool_instance="default"}') === 0 ? metrics : undefined;
+      return metrics.get('jool_instance_discovery_failures_total')! > 0 && metrics.get('jool_up{jool_instance="default"}') === 0
+        ? metrics
+        : undefined;
     });
     expect(m.has('jool_up{jool_instance="empty"}')).toBe(true);
     expect(exporter.logs.some((l) => l.includes('instance gone'))).toBe(false);

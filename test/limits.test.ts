@@ -4,11 +4,11 @@
  * itself is not blamed on jool's output).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeJool } from './support/fake-jool.js';
-import { parseMetrics, startTestExporter, waitFor, type RunningExporter } from './support/exporter.js';
-import { createStatusStore } from '../src/poll/status.js';
-import { startPoller } from '../src/poll/poller.js';
 import { createLogger } from '../src/log.js';
+import { startPoller } from '../src/poll/poller.js';
+import { createStatusStore } from '../src/status/store.js';
+import { parseMetrics, type RunningExporter, startTestExporter, waitFor } from './support/exporter.js';
+import { fakeJool } from './support/fake-jool.js';
 
 let running: RunningExporter[] = [];
 async function start(flags: string[]): Promise<RunningExporter> {

@@ -9,13 +9,14 @@
  * the ENTRYPOINT is run there with the demo source: the bundle needs no node_modules and no
  * package.json (its version is injected when it is bundled).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetrics, waitFor } from './support/exporter.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -173,7 +174,9 @@ describe('Dockerfile', () => {
     expect(installs.length).toBeGreaterThan(0);
     for (const install of installs) expect(install).not.toMatch(/--omit[= ]dev|--production/);
     expect(build).not.toBe(runtime);
-    expect(ofKind(build!, 'COPY').flatMap((i) => parseCopy(i.args).sources)).toEqual(expect.arrayContaining(['package-lock.json', 'packaging/bundle.mjs', 'src']));
+    expect(ofKind(build!, 'COPY').flatMap((i) => parseCopy(i.args).sources)).toEqual(
+      expect.arrayContaining(['package-lock.json', 'packaging/bundle.mjs', 'src']),
+    );
   });
 
   it('runs the bundle alone: the runtime stage copies only it, and has no npm step and no node_modules', () => {
@@ -230,7 +233,8 @@ describe('Dockerfile', () => {
           for (const source of copy.sources) {
             expect(source.startsWith(`${workdir(from)}/`), `${source} is under ${copy.from}'s WORKDIR`).toBe(true);
             // What the build stage makes exists here after `npm run build`; node_modules is the deps stage's own.
-            if (!source.endsWith('/node_modules')) expect(existsSync(join(ROOT, source.slice(workdir(from).length + 1))), source).toBe(true);
+            if (!source.endsWith('/node_modules'))
+              expect(existsSync(join(ROOT, source.slice(workdir(from).length + 1))), source).toBe(true);
           }
           continue;
         }
@@ -247,10 +251,21 @@ describe('Dockerfile', () => {
 
 describe('.dockerignore', () => {
   it('keeps local builds, dependencies, git and tests out of the build context', () => {
-    for (const path of ['node_modules/express/package.json', 'dist/src/main.js', '.git/HEAD', 'test/packaging.test.ts', 'test/fixtures/jool-4.1.9/x', 'grafana/jool-sessions.json', 'README.md', 'coverage/index.html', 'npm-debug.log']) {
+    for (const path of [
+      'node_modules/express/package.json',
+      'dist/src/main.js',
+      '.git/HEAD',
+      'test/packaging.test.ts',
+      'test/fixtures/jool-4.1.9/x',
+      'grafana/jool-sessions.json',
+      'README.md',
+      'coverage/index.html',
+      'npm-debug.log',
+    ]) {
       expect(ignored(path), path).toBe(true);
     }
-    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/main.ts', 'src/jool/instances.ts']) expect(ignored(path), path).toBe(false);
+    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/main.ts', 'src/jool/instances.ts'])
+      expect(ignored(path), path).toBe(false);
   });
 });
 
@@ -279,11 +294,20 @@ describe('the runtime stage, simulated without Docker', () => {
       mkdirSync(stageDir);
       for (const contextCopy of ofKind(stage, 'COPY').map((i) => parseCopy(i.args))) {
         expect(contextCopy.from).toBeUndefined();
-        for (const source of contextCopy.sources) cpSync(join(ROOT, source), join(stageDir, posix.resolve(workdir(stage), contextCopy.dest, source).slice(workdir(stage).length + 1)), { recursive: true });
+        for (const source of contextCopy.sources)
+          cpSync(
+            join(ROOT, source),
+            join(stageDir, posix.resolve(workdir(stage), contextCopy.dest, source).slice(workdir(stage).length + 1)),
+            { recursive: true },
+          );
       }
       // The stage's own command, from the local npm cache when it can.
       const args = ci.split(' ').slice(1);
-      const install = spawnSync('npm', [...args, '--prefer-offline'], { cwd: stageDir, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'error' } });
+      const install = spawnSync('npm', [...args, '--prefer-offline'], {
+        cwd: stageDir,
+        encoding: 'utf8',
+        env: { ...process.env, npm_config_loglevel: 'error' },
+      });
       if (install.status !== 0) throw new Error(`${ci} failed:\n${install.stdout}${install.stderr}`);
       stageDirs.set(copy.from, stageDir);
     }
@@ -332,7 +356,11 @@ describe('the runtime stage, simulated without Docker', () => {
     const version = spawnSync(process.execPath, [...entryArgs, '--version'], { cwd: app, env, encoding: 'utf8' });
     expect(version.stdout).toBe(`jool-session-exporter ${PKG.version} (Node.js ${process.version})\n`);
 
-    child = spawn(process.execPath, [...entryArgs, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s'], { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [...entryArgs, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s'], {
+      cwd: app,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr!.on('data', (chunk) => (log += chunk));
     const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined));
     expect(port, log).not.toBe('exited');
@@ -405,10 +433,31 @@ describe('systemd unit', () => {
   it('is hardened with what does not force NoNewPrivileges=yes on a non-root service', () => {
     // systemd.exec(5), NoNewPrivileges=: each of these makes systemd set no_new_privs, and the
     // kernel then ignores the jool copy's file capability.
-    for (const key of ['SystemCallFilter', 'SystemCallArchitectures', 'SystemCallLog', 'RestrictAddressFamilies', 'RestrictNamespaces', 'RestrictRealtime', 'RestrictSUIDSGID', 'LockPersonality', 'MemoryDenyWriteExecute', 'PrivateDevices', 'ProtectClock', 'ProtectHostname', 'ProtectKernelLogs', 'ProtectKernelModules', 'ProtectKernelTunables', 'DynamicUser']) {
+    for (const key of [
+      'SystemCallFilter',
+      'SystemCallArchitectures',
+      'SystemCallLog',
+      'RestrictAddressFamilies',
+      'RestrictNamespaces',
+      'RestrictRealtime',
+      'RestrictSUIDSGID',
+      'LockPersonality',
+      'MemoryDenyWriteExecute',
+      'PrivateDevices',
+      'ProtectClock',
+      'ProtectHostname',
+      'ProtectKernelLogs',
+      'ProtectKernelModules',
+      'ProtectKernelTunables',
+      'DynamicUser',
+    ]) {
       expect(service.has(key), key).toBe(false);
     }
-    expect(Object.fromEntries([...service].filter(([key]) => /^(Protect|Private|DevicePolicy|RemoveIPC|UMask)/.test(key)).map(([k, v]) => [k, v.join(' | ')]))).toEqual({
+    expect(
+      Object.fromEntries(
+        [...service].filter(([key]) => /^(Protect|Private|DevicePolicy|RemoveIPC|UMask)/.test(key)).map(([k, v]) => [k, v.join(' | ')]),
+      ),
+    ).toEqual({
       ProtectSystem: 'strict',
       ProtectHome: 'yes',
       PrivateTmp: 'yes',

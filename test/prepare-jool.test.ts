@@ -7,12 +7,13 @@
  * /bin/cat stands in for jool: a real ELF binary (the kernel applies file capabilities to those
  * only) that can show its own capabilities (/proc/self/status).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const SCRIPT = fileURLToPath(new URL('../deploy/systemd/jool-session-exporter-prepare-jool', import.meta.url));
 const CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI.toLowerCase());
@@ -26,7 +27,7 @@ const gidOf = (group: string) => Number(spawnSync('getent', ['group', group], { 
 function capEff(status: string): bigint {
   const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
   if (hex === undefined) throw new Error(`no CapEff in ${status}`);
-  return BigInt('0x' + hex);
+  return BigInt(`0x${hex}`);
 }
 
 describe('prepare-jool', () => {
@@ -38,7 +39,8 @@ describe('prepare-jool', () => {
   });
 
   const runnable = process.getuid?.() === 0 && has('setcap') && has('getcap') && has('setpriv') && has('findmnt');
-  if (!runnable) console.warn('!!! test/prepare-jool.test.ts: not root, or setcap/getcap/setpriv/findmnt missing: the file capability is NOT TESTED');
+  if (!runnable)
+    console.warn('!!! test/prepare-jool.test.ts: not root, or setcap/getcap/setpriv/findmnt missing: the file capability is NOT TESTED');
 
   describe.skipIf(!runnable && !CI)('run as root', () => {
     let dir: string;
@@ -53,7 +55,8 @@ describe('prepare-jool', () => {
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    const prepare = (args: string[], group = GROUP) => spawnSync(SCRIPT, args, { encoding: 'utf8', env: { ...process.env, JOOL_EXPORTER_GROUP: group } });
+    const prepare = (args: string[], group = GROUP) =>
+      spawnSync(SCRIPT, args, { encoding: 'utf8', env: { ...process.env, JOOL_EXPORTER_GROUP: group } });
 
     it('makes DIRECTORY/jool: root:GROUP 0750, cap_net_admin=ep, in a root:GROUP 0750 folder', () => {
       const result = prepare(['/bin/cat', target]);
@@ -61,7 +64,10 @@ describe('prepare-jool', () => {
       expect(result.status).toBe(0);
       const copy = join(target, 'jool');
       expect(spawnSync('getcap', [copy], { encoding: 'utf8' }).stdout).toMatch(/cap_net_admin[=+]ep/);
-      for (const [path, kind] of [[copy, 'file'], [target, 'folder']] as const) {
+      for (const [path, kind] of [
+        [copy, 'file'],
+        [target, 'folder'],
+      ] as const) {
         const stat = statSync(path);
         expect(stat.mode & 0o7777, kind).toBe(0o750);
         expect(stat.uid, kind).toBe(0);
@@ -75,7 +81,22 @@ describe('prepare-jool', () => {
      * which then runs the program with the user's own rights only.
      */
     const asUser = (gid: number, program: string) =>
-      spawnSync('setpriv', ['--reuid=65534', `--regid=${gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all,+net_admin', 'sh', '-c', 'exec "$0" "$@"', program, '/proc/self/status'], { encoding: 'utf8' });
+      spawnSync(
+        'setpriv',
+        [
+          '--reuid=65534',
+          `--regid=${gid}`,
+          '--clear-groups',
+          '--inh-caps=-all',
+          '--bounding-set=-all,+net_admin',
+          'sh',
+          '-c',
+          'exec "$0" "$@"',
+          program,
+          '/proc/self/status',
+        ],
+        { encoding: 'utf8' },
+      );
 
     it('the copy runs with CAP_NET_ADMIN for a member of the group, who has no capability itself', () => {
       const asMember = (program: string) => asUser(gidOf(GROUP), program);

@@ -1,5 +1,5 @@
-import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { createProcessRunner } from '../src/jool/process-runner.js';
 import { FIXTURES, fakeJool, fixture } from './support/fake-jool.js';
 
@@ -21,7 +21,14 @@ describe('process runner (real child processes)', () => {
   it('streams stdout and reports exit status 0', async () => {
     const jool = fakeJool();
     const { stdout, exit } = await drain(createProcessRunner({ command: [jool.path] }), [
-      '-i', 'default', 'session', 'display', '--udp', '--csv', '--numeric', '--no-headers',
+      '-i',
+      'default',
+      'session',
+      'display',
+      '--udp',
+      '--csv',
+      '--numeric',
+      '--no-headers',
     ]);
     expect(stdout).toBe(fixture('session-udp-noheaders.csv'));
     expect(exit).toMatchObject({ exitCode: 0, signal: null });
@@ -30,7 +37,15 @@ describe('process runner (real child processes)', () => {
 
   it('passes argv without a shell: spaces and quotes reach jool verbatim', async () => {
     const jool = fakeJool();
-    await drain(createProcessRunner({ command: [jool.path] }), ['-i', "it's; rm -rf /", 'session', 'display', '--tcp', '--csv', '--numeric']);
+    await drain(createProcessRunner({ command: [jool.path] }), [
+      '-i',
+      "it's; rm -rf /",
+      'session',
+      'display',
+      '--tcp',
+      '--csv',
+      '--numeric',
+    ]);
     expect(jool.calls()).toEqual(["-i it's; rm -rf / session display --tcp --csv --numeric"]);
   });
 
@@ -46,7 +61,9 @@ describe('process runner (real child processes)', () => {
 
   it('says which package a missing jool (looked up in PATH) or ip comes from', async () => {
     const jool = await drain(createProcessRunner({ command: ['jool-not-installed-here'] }), ['--version']);
-    expect(jool.exit.message).toMatch(/^cannot run jool-not-installed-here: ENOENT \(not found in PATH\); install Jool's client \(Debian: apt install jool-tools\), or give its path with --jool\.path$/);
+    expect(jool.exit.message).toMatch(
+      /^cannot run jool-not-installed-here: ENOENT \(not found in PATH\); install Jool's client \(Debian: apt install jool-tools\), or give its path with --jool\.path$/,
+    );
     const ip = await drain(createProcessRunner({ command: ['/nonexistent/ip', 'netns', 'exec', 'ns1', 'jool'] }), ['--version']);
     expect(ip.exit.message).toContain('install iproute2');
   });
@@ -65,7 +82,15 @@ describe('process runner (real child processes)', () => {
 
   it('keeps the exit status and stderr of a failing jool (missing instance: header, then exit 3)', async () => {
     const jool = fakeJool();
-    const { stdout, exit } = await drain(createProcessRunner({ command: [jool.path] }), ['-i', 'nope', 'session', 'display', '--tcp', '--csv', '--numeric']);
+    const { stdout, exit } = await drain(createProcessRunner({ command: [jool.path] }), [
+      '-i',
+      'nope',
+      'session',
+      'display',
+      '--tcp',
+      '--csv',
+      '--numeric',
+    ]);
     expect(stdout.split('\n')[0]).toMatch(/^Protocol,/);
     expect(exit.exitCode).toBe(3);
     expect(exit.stderr).toContain("lacks an instance named 'nope'");
@@ -86,7 +111,13 @@ describe('process runner (real child processes)', () => {
 
   it('reports a jool killed by a signal', async () => {
     const jool = fakeJool({ FAKE_JOOL_MODE: 'killed' });
-    const { exit, stdout } = await drain(createProcessRunner({ command: [jool.path] }), ['session', 'display', '--udp', '--csv', '--numeric']);
+    const { exit, stdout } = await drain(createProcessRunner({ command: [jool.path] }), [
+      'session',
+      'display',
+      '--udp',
+      '--csv',
+      '--numeric',
+    ]);
     expect(stdout.length).toBeGreaterThan(0);
     expect(exit.exitCode).toBeNull();
     expect(exit.signal).toBe('SIGKILL');
@@ -101,7 +132,9 @@ describe('process runner (real child processes)', () => {
 
   it('abort() ends a running call', async () => {
     const jool = fakeJool({ FAKE_JOOL_MODE: 'hang' });
-    const call = createProcessRunner({ command: [jool.path] })(['session', 'display', '--tcp', '--csv', '--numeric'], { timeoutMs: 60_000 });
+    const call = createProcessRunner({ command: [jool.path] })(['session', 'display', '--tcp', '--csv', '--numeric'], {
+      timeoutMs: 60_000,
+    });
     setTimeout(() => call.abort(), 100);
     for await (const _ of call.stdout) void _;
     const exit = await call.exit;

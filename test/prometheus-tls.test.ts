@@ -7,13 +7,14 @@
  * Needs /usr/bin/prometheus (Debian package prometheus; PROMETHEUS_BIN overrides), like
  * test/prometheus.test.ts: skipped loudly without it, failed under CI.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { htpasswdHash, makePki, type Pki } from './support/certs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,7 +34,9 @@ function findPrometheus(): string | undefined {
 }
 const PROMETHEUS = findPrometheus();
 if (PROMETHEUS === undefined) {
-  console.warn(`!!! test/prometheus-tls.test.ts: prometheus not found: scraping over HTTPS with basic_auth is NOT TESTED${CI ? ' (CI: failing)' : ''}. apt-get install -y --no-install-recommends prometheus`);
+  console.warn(
+    `!!! test/prometheus-tls.test.ts: prometheus not found: scraping over HTTPS with basic_auth is NOT TESTED${CI ? ' (CI: failing)' : ''}. apt-get install -y --no-install-recommends prometheus`,
+  );
 }
 
 interface Started {
@@ -84,7 +87,8 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, t
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${lastError ? ` (${String(lastError)})` : ''}\n${diagnostics()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs} ms${lastError ? ` (${String(lastError)})` : ''}\n${diagnostics()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -103,10 +107,12 @@ describe.skipIf(PROMETHEUS === undefined && !CI)('a real Prometheus scraping ove
   let prometheus: Started | undefined;
   let targets: Map<string, Target>;
   const tail = (file: string) => readFileSync(file, 'utf8').split('\n').slice(-20).join('\n');
-  const diagnostics = () => `--- exporter\n${exporter ? tail(exporter.log) : ''}\n--- prometheus\n${prometheus ? tail(prometheus.log) : ''}`;
+  const diagnostics = () =>
+    `--- exporter\n${exporter ? tail(exporter.log) : ''}\n--- prometheus\n${prometheus ? tail(prometheus.log) : ''}`;
 
   beforeAll(async () => {
-    if (PROMETHEUS === undefined) throw new Error('prometheus not found and CI is set: apt-get install -y --no-install-recommends prometheus');
+    if (PROMETHEUS === undefined)
+      throw new Error('prometheus not found and CI is set: apt-get install -y --no-install-recommends prometheus');
     dir = mkdtempSync(join(tmpdir(), 'jool-prometheus-tls-'));
     pki = makePki(dir);
     const password = 'correct horse battery staple';
@@ -128,11 +134,26 @@ describe.skipIf(PROMETHEUS === undefined && !CI)('a real Prometheus scraping ove
         '',
       ].join('\n'),
     );
-    exporter = startProcess(process.execPath, [MAIN, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=1s', `--web.config.file=${join(dir, 'web.yml')}`], join(dir, 'exporter.log'));
-    const exporterPort = await waitUntil('exporter listening', async () => /msg=listening address=127\.0\.0\.1:(\d+)/.exec(readFileSync(exporter!.log, 'utf8'))?.[1], 15_000, diagnostics);
+    exporter = startProcess(
+      process.execPath,
+      [MAIN, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=1s', `--web.config.file=${join(dir, 'web.yml')}`],
+      join(dir, 'exporter.log'),
+    );
+    const exporterPort = await waitUntil(
+      'exporter listening',
+      async () => /msg=listening address=127\.0\.0\.1:(\d+)/.exec(readFileSync(exporter!.log, 'utf8'))?.[1],
+      15_000,
+      diagnostics,
+    );
 
     const port = await freePort();
-    const job = (name: string, lines: string[]) => [`  - job_name: ${name}`, '    scheme: https', ...lines, '    static_configs:', `      - targets: ['127.0.0.1:${exporterPort}']`];
+    const job = (name: string, lines: string[]) => [
+      `  - job_name: ${name}`,
+      '    scheme: https',
+      ...lines,
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${exporterPort}']`,
+    ];
     const clientCert = [`      cert_file: ${pki.clientCert}`, `      key_file: ${pki.clientKey}`];
     writeFileSync(
       join(dir, 'prometheus.yml'),
@@ -141,20 +162,43 @@ describe.skipIf(PROMETHEUS === undefined && !CI)('a real Prometheus scraping ove
         '  scrape_interval: 1s',
         '  scrape_timeout: 1s',
         'scrape_configs:',
-        ...job('jool', ['    tls_config:', `      ca_file: ${pki.caCert}`, ...clientCert, '    basic_auth:', '      username: prometheus', `      password_file: ${join(dir, 'password')}`]),
+        ...job('jool', [
+          '    tls_config:',
+          `      ca_file: ${pki.caCert}`,
+          ...clientCert,
+          '    basic_auth:',
+          '      username: prometheus',
+          `      password_file: ${join(dir, 'password')}`,
+        ]),
         ...job('no-credentials', ['    tls_config:', `      ca_file: ${pki.caCert}`, ...clientCert]),
-        ...job('wrong-ca', ['    tls_config:', `      ca_file: ${join(dir, 'other-ca.crt')}`, ...clientCert, '    basic_auth:', '      username: prometheus', `      password_file: ${join(dir, 'password')}`]),
+        ...job('wrong-ca', [
+          '    tls_config:',
+          `      ca_file: ${join(dir, 'other-ca.crt')}`,
+          ...clientCert,
+          '    basic_auth:',
+          '      username: prometheus',
+          `      password_file: ${join(dir, 'password')}`,
+        ]),
         '',
       ].join('\n'),
     );
-    prometheus = startProcess(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], join(dir, 'prometheus.log'));
+    prometheus = startProcess(
+      PROMETHEUS,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      join(dir, 'prometheus.log'),
+    );
     targets = await waitUntil(
       'every target scraped',
       async () => {
         if (prometheus!.child.exitCode !== null) throw new Error(`prometheus exited with ${prometheus!.child.exitCode}`);
         const body = (await (await fetch(`http://127.0.0.1:${port}/api/v1/targets`)).json()) as { data: { activeTargets: Target[] } };
         const active = body.data.activeTargets;
-        if (active.length < 3 || active.some((t) => t.health === 'unknown') || active.find((t) => t.labels.job === 'jool')?.health !== 'up') return undefined;
+        if (active.length < 3 || active.some((t) => t.health === 'unknown') || active.find((t) => t.labels.job === 'jool')?.health !== 'up')
+          return undefined;
         return new Map(active.map((t) => [t.labels.job, t]));
       },
       30_000,

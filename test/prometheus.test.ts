@@ -15,13 +15,25 @@
  * PROMTOOL_BIN override). Without them the suite is skipped with a loud warning, except under CI
  * (CI set and not "false" or "0"), where it fails.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(ROOT, 'dist/src/main.js');
@@ -42,7 +54,15 @@ const NO_SAMPLES_WITH_THE_DEMO: Record<string, string> = {
 const CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI.toLowerCase());
 
 function findBinary(name: string, override: string | undefined): string | undefined {
-  const candidates = override ? [override] : [`/usr/bin/${name}`, ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name))];
+  const candidates = override
+    ? [override]
+    : [
+        `/usr/bin/${name}`,
+        ...(process.env.PATH ?? '')
+          .split(delimiter)
+          .filter(Boolean)
+          .map((dir) => join(dir, name)),
+      ];
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -56,7 +76,9 @@ function findBinary(name: string, override: string | undefined): string | undefi
 
 const PROMETHEUS = findBinary('prometheus', process.env.PROMETHEUS_BIN);
 const PROMTOOL = findBinary('promtool', process.env.PROMTOOL_BIN);
-const MISSING = [PROMETHEUS === undefined ? 'prometheus' : undefined, PROMTOOL === undefined ? 'promtool' : undefined].filter((x) => x !== undefined);
+const MISSING = [PROMETHEUS === undefined ? 'prometheus' : undefined, PROMTOOL === undefined ? 'promtool' : undefined].filter(
+  (x) => x !== undefined,
+);
 
 if (MISSING.length > 0) {
   const line = '!'.repeat(100);
@@ -119,7 +141,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, diagnostics: () => string = () => ''): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  diagnostics: () => string = () => '',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -158,7 +185,9 @@ function ruleNames(file: string, kind: 'alert' | 'record'): string[] {
 function alertCases(files: string[]): Map<string, { fires: boolean; quiet: boolean }> {
   const cases = new Map<string, { fires: boolean; quiet: boolean }>();
   for (const file of files) {
-    const lines = readFileSync(file, 'utf8').split('\n').filter((line) => !/^\s*#/.test(line));
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => !/^\s*#/.test(line));
     let alertname: string | undefined;
     lines.forEach((line, i) => {
       const name = /^\s*(?:-\s+)?alertname:\s*['"]?([A-Za-z0-9_:]+)/.exec(line)?.[1];
@@ -256,10 +285,13 @@ function substitute(expr: string, variables: TemplateVariable[]): string {
     return single === undefined || single === '$__all' ? '.*' : single;
   };
   // $name, ${name}, ${name:format}, [[name]]; never $1 (label_replace's capture groups).
-  return expr.replace(/\$\{([A-Za-z_]\w*)(?::[^}]*)?\}|\[\[([A-Za-z_]\w*)\]\]|\$([A-Za-z_]\w*)/g, (whole, a?: string, b?: string, c?: string) => {
-    const name = (a ?? b ?? c) as string;
-    return value(name) ?? whole;
-  });
+  return expr.replace(
+    /\$\{([A-Za-z_]\w*)(?::[^}]*)?\}|\[\[([A-Za-z_]\w*)\]\]|\$([A-Za-z_]\w*)/g,
+    (whole, a?: string, b?: string, c?: string) => {
+      const name = (a ?? b ?? c) as string;
+      return value(name) ?? whole;
+    },
+  );
 }
 
 function dashboardQueries(dashboard: Dashboard): DashboardQuery[] {
@@ -301,19 +333,31 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
     return body.data;
   };
   const query = (expr: string) => api<{ resultType: string; result: Sample[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const diagnostics = () => `--- exporter log\n${exporter ? tail(exporter.log) : ''}\n--- prometheus log\n${prometheus ? tail(prometheus.log) : ''}`;
+  const diagnostics = () =>
+    `--- exporter log\n${exporter ? tail(exporter.log) : ''}\n--- prometheus log\n${prometheus ? tail(prometheus.log) : ''}`;
 
   beforeAll(async () => {
     if (MISSING.length > 0) {
-      throw new Error(`${MISSING.join(' and ')} not found and CI is set: install the Debian package prometheus (apt-get install -y --no-install-recommends prometheus)`);
+      throw new Error(
+        `${MISSING.join(' and ')} not found and CI is set: install the Debian package prometheus (apt-get install -y --no-install-recommends prometheus)`,
+      );
     }
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (\`npm test\` does)`);
     dir = mkdtempSync(join(tmpdir(), 'jool-prometheus-test-'));
 
     // The exporter picks its own port (127.0.0.1:0) and logs it. --jool.instance=* also exercises
     // instance discovery and its metrics.
-    exporter = startProcess(process.execPath, [MAIN, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=1s', '--jool.instance=*'], join(dir, 'exporter.log'));
-    const exporterPort = await waitUntil('exporter listening', async () => /msg=listening address=127\.0\.0\.1:(\d+)/.exec(readFileSync(exporter!.log, 'utf8'))?.[1], 10_000, diagnostics);
+    exporter = startProcess(
+      process.execPath,
+      [MAIN, '--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=1s', '--jool.instance=*'],
+      join(dir, 'exporter.log'),
+    );
+    const exporterPort = await waitUntil(
+      'exporter listening',
+      async () => /msg=listening address=127\.0\.0\.1:(\d+)/.exec(readFileSync(exporter!.log, 'utf8'))?.[1],
+      10_000,
+      diagnostics,
+    );
     exporterUrl = `http://127.0.0.1:${exporterPort}`;
     const exporterReady = Date.now() - started;
 
@@ -335,7 +379,11 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
     writeFileSync(join(dir, 'prometheus.yml'), config);
     prometheus = startProcess(
       PROMETHEUS as string,
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
       join(dir, 'prometheus.log'),
     );
     await waitUntil(
@@ -349,13 +397,20 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
     );
     const prometheusReady = Date.now() - started;
     // Three scrapes (rate() over 1m needs two samples) and every rule evaluated at least once.
-    await waitUntil('three scrapes and every rule evaluated', async () => {
-      const scrapes = await query('count_over_time(up{job="jool"}[1m])');
-      if (Number(scrapes.result[0]?.value[1] ?? 0) < 3) return undefined;
-      const { groups } = await api<{ groups: { rules: { health: string }[] }[] }>('/api/v1/rules');
-      return groups.flatMap((g) => g.rules).every((r) => r.health !== 'unknown') ? true : undefined;
-    }, 15_000, diagnostics);
-    console.info(`prometheus.test.ts: exporter listening after ${exporterReady} ms, Prometheus ready after ${prometheusReady} ms, 3 scrapes and every rule evaluated after ${Date.now() - started} ms`);
+    await waitUntil(
+      'three scrapes and every rule evaluated',
+      async () => {
+        const scrapes = await query('count_over_time(up{job="jool"}[1m])');
+        if (Number(scrapes.result[0]?.value[1] ?? 0) < 3) return undefined;
+        const { groups } = await api<{ groups: { rules: { health: string }[] }[] }>('/api/v1/rules');
+        return groups.flatMap((g) => g.rules).every((r) => r.health !== 'unknown') ? true : undefined;
+      },
+      15_000,
+      diagnostics,
+    );
+    console.info(
+      `prometheus.test.ts: exporter listening after ${exporterReady} ms, Prometheus ready after ${prometheusReady} ms, 3 scrapes and every rule evaluated after ${Date.now() - started} ms`,
+    );
   }, 30_000);
 
   afterAll(async () => {
@@ -365,14 +420,18 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
   });
 
   it('promtool check rules passes on every rules file', () => {
-    const files = readdirSync(RULES_DIR).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(RULES_DIR, f));
+    const files = readdirSync(RULES_DIR)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => join(RULES_DIR, f));
     expect(files.sort()).toEqual([...RULE_FILES].sort());
     const result = spawnSync(PROMTOOL as string, ['check', 'rules', ...files], { encoding: 'utf8' });
     expect(result.status, result.stdout + result.stderr).toBe(0);
   });
 
   it('promtool test rules passes, and every alert has a firing and a quiet case', () => {
-    const files = readdirSync(RULE_TESTS_DIR).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(RULE_TESTS_DIR, f));
+    const files = readdirSync(RULE_TESTS_DIR)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => join(RULE_TESTS_DIR, f));
     const result = spawnSync(PROMTOOL as string, ['test', 'rules', ...files], { encoding: 'utf8', cwd: ROOT });
     expect(result.status, result.stdout + result.stderr).toBe(0);
 
@@ -389,7 +448,9 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
   });
 
   it('scrapes the exporter: the target is up', async () => {
-    const { activeTargets } = await api<{ activeTargets: { health: string; lastError: string; labels: Record<string, string> }[] }>('/api/v1/targets?state=active');
+    const { activeTargets } = await api<{ activeTargets: { health: string; lastError: string; labels: Record<string, string> }[] }>(
+      '/api/v1/targets?state=active',
+    );
     expect(activeTargets).toHaveLength(1);
     expect(activeTargets[0]).toMatchObject({ health: 'up', lastError: '', labels: { job: 'jool' } });
     const up = await query('up{job="jool"}');
@@ -408,11 +469,15 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
 
     const expected = jool.filter(([, f]) => f.samples > 0).flatMap(([name, f]) => seriesNames(name, f.type));
     const ingested = new Set<string>();
-    await waitUntil('every jool_* series name ingested', async () => {
-      const result = await query('count by (__name__) ({__name__=~"jool_.+"})');
-      for (const sample of result.result) ingested.add(sample.metric.__name__ as string);
-      return expected.every((name) => ingested.has(name)) ? true : undefined;
-    }, 5_000).catch(() => undefined);
+    await waitUntil(
+      'every jool_* series name ingested',
+      async () => {
+        const result = await query('count by (__name__) ({__name__=~"jool_.+"})');
+        for (const sample of result.result) ingested.add(sample.metric.__name__ as string);
+        return expected.every((name) => ingested.has(name)) ? true : undefined;
+      },
+      5_000,
+    ).catch(() => undefined);
     expect(expected.filter((name) => !ingested.has(name))).toEqual([]);
     // Nothing else under jool_ (recording rules, named level:metric:operations, contain colons).
     expect([...ingested].filter((name) => !name.includes(':') && !expected.includes(name))).toEqual([]);
@@ -453,26 +518,39 @@ describe.skipIf(MISSING.length > 0 && !CI)('the rules and the dashboard, on a re
       const queryResult = /^\s*query_result\((.+)\)\s*$/.exec(text);
       const where = `variable $${variable.name}: ${text}`;
       if (labelValues !== null) {
-        const selector = labelValues[1] === undefined ? '' : `?match[]=${encodeURIComponent(substitute(labelValues[1], dashboard.templating?.list ?? []))}`;
+        const selector =
+          labelValues[1] === undefined
+            ? ''
+            : `?match[]=${encodeURIComponent(substitute(labelValues[1], dashboard.templating?.list ?? []))}`;
         const values = await api<string[]>(`/api/v1/label/${labelValues[2]}/values${selector}`);
         if (values.length === 0) failures.push(`${where} (no values)`);
       } else if (queryResult !== null) {
-        if ((await query(substitute(queryResult[1] as string, dashboard.templating?.list ?? []))).result.length === 0) failures.push(`${where} (no data)`);
+        if ((await query(substitute(queryResult[1] as string, dashboard.templating?.list ?? []))).result.length === 0)
+          failures.push(`${where} (no data)`);
       } else {
         failures.push(`${where} (query form not understood by this test)`);
       }
     }
     expect(failures, `${queries.length} panel queries; these returned no data:\n${failures.join('\n')}`).toEqual([]);
-    console.info(`prometheus.test.ts: ${queries.length} panel queries and ${variableQueries} variable queries of ${DASHBOARD} returned data`);
+    console.info(
+      `prometheus.test.ts: ${queries.length} panel queries and ${variableQueries} variable queries of ${DASHBOARD} returned data`,
+    );
   });
 
   it('evaluates every rule of both files without error', async () => {
-    const { groups } = await api<{ groups: { file: string; rules: { name: string; type: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules');
+    const { groups } = await api<{
+      groups: { file: string; rules: { name: string; type: string; health: string; lastError?: string }[] }[];
+    }>('/api/v1/rules');
     const rules = groups.flatMap((g) => g.rules);
     const loaded = rules.map((r) => `${r.type === 'alerting' ? 'alert' : 'record'} ${r.name}`).sort();
-    const declared = RULE_FILES.flatMap((file) => [...ruleNames(file, 'alert').map((n) => `alert ${n}`), ...ruleNames(file, 'record').map((n) => `record ${n}`)]).sort();
+    const declared = RULE_FILES.flatMap((file) => [
+      ...ruleNames(file, 'alert').map((n) => `alert ${n}`),
+      ...ruleNames(file, 'record').map((n) => `record ${n}`),
+    ]).sort();
     expect(loaded).toEqual(declared);
-    const unhealthy = rules.filter((r) => r.health !== 'ok' || (r.lastError ?? '') !== '').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`);
+    const unhealthy = rules
+      .filter((r) => r.health !== 'ok' || (r.lastError ?? '') !== '')
+      .map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`);
     expect(unhealthy).toEqual([]);
   });
 

@@ -12,11 +12,17 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const BASE = read('prometheus/runbook-base-url.txt').trim();
 const RULES = read('prometheus/jool-alerts.yml');
-const TEST_FILES = readdirSync(join(ROOT, 'prometheus/tests')).filter((f) => f.endsWith('.yml')).map((f) => `prometheus/tests/${f}`);
+const TEST_FILES = readdirSync(join(ROOT, 'prometheus/tests'))
+  .filter((f) => f.endsWith('.yml'))
+  .map((f) => `prometheus/tests/${f}`);
 
 /** GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces as dashes. */
 function anchor(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
 }
 
 const ANCHORS = new Set(

@@ -5,9 +5,9 @@
  * --web.disable-sessions-csv turns the browser off too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escapeHtml, href, html, raw } from '../src/http/html.js';
+import { type RunningExporter, startTestExporter } from './support/exporter.js';
 import { fakeJool, fixture } from './support/fake-jool.js';
-import { startTestExporter, type RunningExporter } from './support/exporter.js';
-import { escapeHtml, html, href, raw } from '../src/http/html.js';
 
 // A legal Jool instance name (15 ASCII characters at most) made of markup; the stand-in fails it
 // with an error that quotes the name, so it reaches the page both as a name and in an error message.
@@ -16,7 +16,10 @@ const HOSTILE = `<s>"'&x</s>`;
 let exporter: RunningExporter;
 beforeAll(async () => {
   exporter = await startTestExporter([
-    `--jool.path=${fakeJool().path}`, '--jool.instance=default', `--jool.instance=${HOSTILE}`, '--poll.interval=1h',
+    `--jool.path=${fakeJool().path}`,
+    '--jool.instance=default',
+    `--jool.instance=${HOSTILE}`,
+    '--poll.interval=1h',
   ]);
   await exporter.poller.firstPollDone;
 });
@@ -28,7 +31,13 @@ const captureLines = (protocol: string) => fixture(`session-${protocol}-noheader
 function pageRows(body: string): string[][] {
   const tbody = /<tbody>([\s\S]*?)<\/tbody>/.exec(body)?.[1] ?? '';
   return [...tbody.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map(([, row]) =>
-    [...row!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map(([, cell]) => cell!.replace(/<span[^]*?<\/span>/g, '').replace(/<[^>]+>/g, '').trim()));
+    [...row!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map(([, cell]) =>
+      cell!
+        .replace(/<span[\s\S]*?<\/span>/g, '')
+        .replace(/<[^>]+>/g, '')
+        .trim(),
+    ),
+  );
 }
 
 const number = (body: string, id: string) => Number(new RegExp(`id="${id}">(\\d+)<`).exec(body)?.[1]);
@@ -56,7 +65,10 @@ describe('/sessions', () => {
     const query = '?instance=default&protocol=udp&client=2001:db8::/125&remote=&pool4=&state=&expires_within=&limit=7';
     const { status, body } = await browse(query);
     expect(status).toBe(200);
-    const csv = (await exporter.text('/sessions.csv?instance=default&protocol=udp&client=2001:db8::/125')).split('\n').filter(Boolean).slice(1);
+    const csv = (await exporter.text('/sessions.csv?instance=default&protocol=udp&client=2001:db8::/125'))
+      .split('\n')
+      .filter(Boolean)
+      .slice(1);
     expect(csv.length).toBeGreaterThan(7);
     expect(number(body, 'total')).toBe(csv.length);
     expect(pageRows(body).map((r) => r[2])).toEqual(csv.slice(0, 7).map((l) => l.split(',')[1]));
@@ -68,7 +80,11 @@ describe('/sessions', () => {
   it('links a client, pool4 address and destination to the page filtered by it', async () => {
     const { body } = await browse('?instance=default&protocol=tcp&limit=1');
     const [row] = pageRows(body);
-    for (const [cls, name, value] of [['client', 'client', row![2]], ['pool4', 'pool4', row![4]], ['remote', 'remote', row![5]]] as const) {
+    for (const [cls, name, value] of [
+      ['client', 'client', row![2]],
+      ['pool4', 'pool4', row![4]],
+      ['remote', 'remote', row![5]],
+    ] as const) {
       const link = new RegExp(`class="${cls}" href="([^"]+)"`).exec(body)![1]!.replace(/&amp;/g, '&');
       expect(new URL(link, exporter.url).searchParams.get(name)).toBe(value);
       const filtered = await browse(link.slice('/sessions'.length));
@@ -82,7 +98,12 @@ describe('/sessions', () => {
 
   it('a bad filter is a 400 page with the form and the reason, escaped', async () => {
     const hostile = '<script>alert(1)</script>';
-    for (const query of [`?client=${encodeURIComponent(hostile)}`, `?remote=${encodeURIComponent('"><img src=x onerror=alert(1)>')}`, '?limit=5001', '?nope=1']) {
+    for (const query of [
+      `?client=${encodeURIComponent(hostile)}`,
+      `?remote=${encodeURIComponent('"><img src=x onerror=alert(1)>')}`,
+      '?limit=5001',
+      '?nope=1',
+    ]) {
       const { status, body } = await browse(query);
       expect(status, query).toBe(400);
       expect(body).toContain('class="error"');
@@ -153,15 +174,18 @@ describe('html.ts', () => {
   it('escapes interpolated text, keeps markup built by html/raw, drops null and booleans', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
     const inner = html`<b>${'<i>'}</b>`;
-    expect(html`<p title="${'"x"'}">${inner}${[html`<br>`, '&']}${null}${undefined}${false}${3}</p>`.text)
-      .toBe('<p title="&quot;x&quot;"><b>&lt;i&gt;</b><br>&amp;3</p>');
+    expect(html`<p title="${'"x"'}">${inner}${[html`<br>`, '&']}${null}${undefined}${false}${3}</p>`.text).toBe(
+      '<p title="&quot;x&quot;"><b>&lt;i&gt;</b><br>&amp;3</p>',
+    );
     expect(html`${raw('<hr>')}`.text).toBe('<hr>');
     // Something that merely looks like SafeHtml is still text.
     expect(html`${{ text: '<x>' } as unknown as string}`.text).toBe('[object Object]');
   });
 
   it('href encodes values and leaves empty ones out', () => {
-    expect(href('/sessions', { client: '2001:db8::/56', remote: '', pool4: undefined, x: 'a&b c' })).toBe('/sessions?client=2001%3Adb8%3A%3A%2F56&x=a%26b+c');
+    expect(href('/sessions', { client: '2001:db8::/56', remote: '', pool4: undefined, x: 'a&b c' })).toBe(
+      '/sessions?client=2001%3Adb8%3A%3A%2F56&x=a%26b+c',
+    );
     expect(href('/sessions', {})).toBe('/sessions');
   });
 });

@@ -4,15 +4,16 @@
  * status is the documented one (docs/reliability.md): 0 after SIGTERM or SIGINT, 1 after an
  * uncaught exception; SIGHUP is logged and the exporter keeps serving.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fakeJool, type FakeJool } from './support/fake-jool.js';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './support/exporter.js';
+import { type FakeJool, fakeJool } from './support/fake-jool.js';
 
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
 // Per test: starting the binary and its first jool call can be slow on a loaded machine.
@@ -35,8 +36,11 @@ afterEach(() => {
 /** The exporter with a jool that hangs, once that jool is running. */
 async function startHanging(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Running> {
   const jool = fakeJool({ FAKE_JOOL_MODE: 'hang' });
-  const child = spawn(process.execPath, [...nodeArgs, MAIN, `--jool.path=${jool.path}`, '--jool.dialect=4',
-    '--jool.timeout=10m', '--web.listen-address=127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, MAIN, `--jool.path=${jool.path}`, '--jool.dialect=4', '--jool.timeout=10m', '--web.listen-address=127.0.0.1:0'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+  );
   let log = '';
   child.stderr!.on('data', (chunk) => (log += chunk));
   const exit = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -50,51 +54,67 @@ async function startHanging(env: Record<string, string> = {}, nodeArgs: string[]
 }
 
 describe.each(['SIGTERM', 'SIGINT'] as const)('%s during a hanging jool call', (signal) => {
-  it('shuts down cleanly, exit status 0, no jool process left', async () => {
-    const running = await startHanging();
-    running.child.kill(signal);
-    const [code] = await running.exit;
-    expect(code).toBe(0);
-    expect(running.log()).toMatch(new RegExp(`msg="shutting down" signal=${signal}`));
-    await waitFor(() => running.jool.processes().length === 0, 30_000);
-  }, SLOW);
+  it(
+    'shuts down cleanly, exit status 0, no jool process left',
+    async () => {
+      const running = await startHanging();
+      running.child.kill(signal);
+      const [code] = await running.exit;
+      expect(code).toBe(0);
+      expect(running.log()).toMatch(new RegExp(`msg="shutting down" signal=${signal}`));
+      await waitFor(() => running.jool.processes().length === 0, 30_000);
+    },
+    SLOW,
+  );
 });
 
 describe('SIGHUP during a hanging jool call', () => {
-  it('is logged and changes nothing: still serving, the call still running; SIGTERM afterwards cleans up', async () => {
-    const running = await startHanging();
-    const before = running.jool.processes();
-    running.child.kill('SIGHUP');
-    await waitFor(() => running.log().includes('SIGHUP received'), 30_000);
-    expect((await fetch(running.url + '/healthz')).status).toBe(200);
-    expect(running.child.exitCode).toBeNull();
-    // The same jool call, neither killed nor orphaned: its timeout still governs it.
-    expect(running.jool.processes()).toEqual(before);
+  it(
+    'is logged and changes nothing: still serving, the call still running; SIGTERM afterwards cleans up',
+    async () => {
+      const running = await startHanging();
+      const before = running.jool.processes();
+      running.child.kill('SIGHUP');
+      await waitFor(() => running.log().includes('SIGHUP received'), 30_000);
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+      expect(running.child.exitCode).toBeNull();
+      // The same jool call, neither killed nor orphaned: its timeout still governs it.
+      expect(running.jool.processes()).toEqual(before);
 
-    running.child.kill('SIGTERM');
-    const [code] = await running.exit;
-    expect(code).toBe(0);
-    await waitFor(() => running.jool.processes().length === 0, 30_000);
-  }, SLOW);
+      running.child.kill('SIGTERM');
+      const [code] = await running.exit;
+      expect(code).toBe(0);
+      await waitFor(() => running.jool.processes().length === 0, 30_000);
+    },
+    SLOW,
+  );
 
-  it('a second SIGTERM during the shutdown exits at once with status 1, still killing jool', async () => {
-    const running = await startHanging();
-    running.child.kill('SIGTERM');
-    running.child.kill('SIGTERM');
-    const [code] = await running.exit;
-    expect([0, 1]).toContain(code); // 1 when the second signal landed before the shutdown ended
-    await waitFor(() => running.jool.processes().length === 0, 30_000);
-  }, SLOW);
+  it(
+    'a second SIGTERM during the shutdown exits at once with status 1, still killing jool',
+    async () => {
+      const running = await startHanging();
+      running.child.kill('SIGTERM');
+      running.child.kill('SIGTERM');
+      const [code] = await running.exit;
+      expect([0, 1]).toContain(code); // 1 when the second signal landed before the shutdown ended
+      await waitFor(() => running.jool.processes().length === 0, 30_000);
+    },
+    SLOW,
+  );
 });
 
 describe('an uncaught exception during a hanging jool call', () => {
-  it('is logged, exit status 1, no jool process left', async () => {
-    const trigger = path.join(mkdtempSync(path.join(tmpdir(), 'throw-')), 'now');
-    const running = await startHanging({ THROW_ON_TRIGGER: trigger }, ['--import', THROWER]);
-    writeFileSync(trigger, '');
-    const [code] = await running.exit;
-    expect(code).toBe(1);
-    expect(running.log()).toMatch(/level=error msg="fatal: uncaught exception" err="Error: injected by/);
-    await waitFor(() => running.jool.processes().length === 0, 30_000);
-  }, SLOW);
+  it(
+    'is logged, exit status 1, no jool process left',
+    async () => {
+      const trigger = path.join(mkdtempSync(path.join(tmpdir(), 'throw-')), 'now');
+      const running = await startHanging({ THROW_ON_TRIGGER: trigger }, ['--import', THROWER]);
+      writeFileSync(trigger, '');
+      const [code] = await running.exit;
+      expect(code).toBe(1);
+      expect(running.log()).toMatch(/level=error msg="fatal: uncaught exception" err="Error: injected by/);
+      await waitFor(() => running.jool.processes().length === 0, 30_000);
+    },
+    SLOW,
+  );
 });

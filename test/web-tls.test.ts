@@ -4,18 +4,23 @@
  * basic authentication on every protected path, headers, rotation without a restart, and
  * --web.disable-sessions-csv.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { startTestExporter, waitFor, type RunningExporter } from './support/exporter.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { htpasswdHash, issue, makePki, type Pki } from './support/certs.js';
-import { httpsGet, type HttpsGet } from './support/https-client.js';
+import { type RunningExporter, startTestExporter, waitFor } from './support/exporter.js';
+import { type HttpsGet, httpsGet } from './support/https-client.js';
 
 /** A child process run asynchronously: the exporter under test lives in this process and must keep serving. */
-function run(command: string, args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string; missing: boolean }> {
+function run(
+  command: string,
+  args: string[],
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string; missing: boolean }> {
   return new Promise((resolve) => {
     const child = execFile(command, args, { timeout: 15_000, encoding: 'utf8' }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
@@ -48,17 +53,28 @@ async function exporterWith(name: string, yaml: string, flags: string[] = []): P
 }
 
 const tlsOnly = (extra = '') => `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n${extra}`;
-const mtls = (type: string, extra = '') => tlsOnly(`  client_auth_type: ${type}\n${type === 'VerifyClientCertIfGiven' || type === 'RequireAndVerifyClientCert' ? '  client_ca_file: ca.crt\n' : ''}${extra}`);
+const mtls = (type: string, extra = '') =>
+  tlsOnly(
+    `  client_auth_type: ${type}\n${type === 'VerifyClientCertIfGiven' || type === 'RequireAndVerifyClientCert' ? '  client_ca_file: ca.crt\n' : ''}${extra}`,
+  );
 
 describe('TLS', () => {
   let exporter: RunningExporter & { port: number };
   beforeAll(async () => {
-    exporter = await exporterWith('tls', tlsOnly() + 'http_server_config:\n  headers:\n    Strict-Transport-Security: max-age=31536000\n    X-Content-Type-Options: nosniff\n');
+    exporter = await exporterWith(
+      'tls',
+      `${tlsOnly()}http_server_config:\n  headers:\n    Strict-Transport-Security: max-age=31536000\n    X-Content-Type-Options: nosniff\n`,
+    );
     await waitFor(async () => (await httpsGet({ port: exporter.port, ca: pki.caCert, path: '/readyz' })).status === 200);
   });
 
   it.each(['127.0.0.1', 'localhost'])('serves /metrics over HTTPS, the certificate verified for %s', async (host) => {
-    const answer = await httpsGet({ port: exporter.port, host, ca: pki.caCert, ...(host === 'localhost' ? { servername: 'localhost' } : {}) });
+    const answer = await httpsGet({
+      port: exporter.port,
+      host,
+      ca: pki.caCert,
+      ...(host === 'localhost' ? { servername: 'localhost' } : {}),
+    });
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('jool_sessions{');
     expect(answer.peer.subject.CN).toBe('jool-exporter-test');
@@ -86,8 +102,19 @@ describe('TLS', () => {
   });
 
   it('openssl s_client verifies the chain, with TLS 1.3 and with TLS 1.2', async () => {
-    for (const [flag, protocol] of [['-tls1_3', 'TLSv1.3'], ['-tls1_2', 'TLSv1.2']] as const) {
-      const result = await run('openssl', ['s_client', '-connect', `127.0.0.1:${exporter.port}`, '-CAfile', pki.caCert, '-verify_return_error', flag]);
+    for (const [flag, protocol] of [
+      ['-tls1_3', 'TLSv1.3'],
+      ['-tls1_2', 'TLSv1.2'],
+    ] as const) {
+      const result = await run('openssl', [
+        's_client',
+        '-connect',
+        `127.0.0.1:${exporter.port}`,
+        '-CAfile',
+        pki.caCert,
+        '-verify_return_error',
+        flag,
+      ]);
       expect(result.stdout, result.stderr).toContain('Verify return code: 0 (ok)');
       expect(result.stdout + result.stderr).toContain(protocol);
     }
@@ -100,10 +127,17 @@ describe('TLS', () => {
   });
 
   it('cipher_suites (Go names) limit TLS 1.2 and leave TLS 1.3 as it is, as in Go', async () => {
-    const suites = await exporterWith('ciphers', tlsOnly('  max_version: TLS13\n  cipher_suites:\n    - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n  curve_preferences: [X25519, CurveP256]\n'));
+    const suites = await exporterWith(
+      'ciphers',
+      tlsOnly(
+        '  max_version: TLS13\n  cipher_suites:\n    - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n  curve_preferences: [X25519, CurveP256]\n',
+      ),
+    );
     const tls12 = await httpsGet({ port: suites.port, ca: pki.caCert, tls: { maxVersion: 'TLSv1.2' } });
     expect(tls12.cipher).toBe('TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384');
-    await expect(httpsGet({ port: suites.port, ca: pki.caCert, tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' } })).rejects.toThrow();
+    await expect(
+      httpsGet({ port: suites.port, ca: pki.caCert, tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' } }),
+    ).rejects.toThrow();
     expect((await httpsGet({ port: suites.port, ca: pki.caCert })).protocol).toBe('TLSv1.3');
   });
 });
@@ -132,8 +166,14 @@ describe("client certificates, as Go's client_auth_type", () => {
   });
 
   it('client_allowed_sans: a verified certificate with no listed SAN is refused', async () => {
-    const listed = await exporterWith('sans-ok', mtls('RequireAndVerifyClientCert', '  client_allowed_sans: ["spiffe://test/prometheus"]\n'));
-    const unlisted = await exporterWith('sans-no', mtls('RequireAndVerifyClientCert', '  client_allowed_sans: ["someone.else.example", "127.0.0.1"]\n'));
+    const listed = await exporterWith(
+      'sans-ok',
+      mtls('RequireAndVerifyClientCert', '  client_allowed_sans: ["spiffe://test/prometheus"]\n'),
+    );
+    const unlisted = await exporterWith(
+      'sans-no',
+      mtls('RequireAndVerifyClientCert', '  client_allowed_sans: ["someone.else.example", "127.0.0.1"]\n'),
+    );
     const get = (port: number) => httpsGet({ port, ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey, path: '/healthz' });
     expect((await get(listed.port)).status).toBe(200);
     await expect(get(unlisted.port)).rejects.toThrow();
@@ -151,7 +191,7 @@ describe('basic authentication', () => {
     expect(b).toMatch(/^\$2b\$10\$/);
     // $2a$ and $2b$ differ only for passwords of 255 bytes and more: other tools' $2a$ hashes look like this.
     const a = bcrypt.hashSync('the a one', 4).replace(/^\$2b\$/, '$2a$');
-    exporter = await exporterWith('users', tlsOnly() + `basic_auth_users:\n  yvonne: '${y}'\n  bea: '${b}'\n  alfred: '${a}'\n`);
+    exporter = await exporterWith('users', `${tlsOnly()}basic_auth_users:\n  yvonne: '${y}'\n  bea: '${b}'\n  alfred: '${a}'\n`);
   });
 
   it.each(PROTECTED)('%s: 401 with WWW-Authenticate without credentials and with wrong ones', async (path) => {
@@ -168,7 +208,9 @@ describe('basic authentication', () => {
     ['bea', 'from bcryptjs', '$2b$'],
     ['alfred', 'the a one', '$2a$'],
   ])('%s (%s hash) gets in', async (user, password) => {
-    await waitFor(async () => (await httpsGet({ port: exporter.port, ca: pki.caCert, path: '/readyz', auth: `${user}:${password}` })).status === 200);
+    await waitFor(
+      async () => (await httpsGet({ port: exporter.port, ca: pki.caCert, path: '/readyz', auth: `${user}:${password}` })).status === 200,
+    );
     for (const path of ['/', '/metrics', '/sessions.csv?limit=1']) {
       expect((await httpsGet({ port: exporter.port, ca: pki.caCert, path, auth: `${user}:${password}` })).status, path).toBe(200);
     }
@@ -180,7 +222,15 @@ describe('basic authentication', () => {
 
   it('never logs a password or the Authorization header', () => {
     const logs = exporter.logs.join('\n');
-    for (const secret of ['from htpasswd', 'from bcryptjs', 'the a one', 'wrong', Buffer.from('yvonne:wrong').toString('base64'), '$2y$', '$2b$']) {
+    for (const secret of [
+      'from htpasswd',
+      'from bcryptjs',
+      'the a one',
+      'wrong',
+      Buffer.from('yvonne:wrong').toString('base64'),
+      '$2y$',
+      '$2b$',
+    ]) {
       expect(logs).not.toContain(secret);
     }
   });
@@ -188,7 +238,7 @@ describe('basic authentication', () => {
   it('works over plain HTTP too (no tls_server_config), as with the toolkit', async () => {
     const plain = await exporterWith('plain-auth', `basic_auth_users:\n  u: '${bcrypt.hashSync('p', 4)}'\n`);
     expect((await plain.get('/metrics')).status).toBe(401);
-    expect((await plain.get('/metrics', { authorization: 'Basic ' + Buffer.from('u:p').toString('base64') })).status).toBe(200);
+    expect((await plain.get('/metrics', { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` })).status).toBe(200);
   });
 
   it('rate_limit answers 429 past the burst, but not /healthz', async () => {
@@ -232,7 +282,11 @@ describe('configuration changes while running', () => {
     for (const name of ['server.crt', 'server.key', 'ca.crt']) copyFileSync(join(dir, name), join(live, name));
     const before = `basic_auth_users:\n  u: '${bcrypt.hashSync('old', 4)}'\n`;
     const exporter = await exporterWith('live/web', tlsOnly() + before);
-    const get = (extra: Partial<HttpsGet>) => httpsGet({ port: exporter.port, ca: pki.caCert, path: '/readyz', ...extra }).then((a) => a, () => undefined);
+    const get = (extra: Partial<HttpsGet>) =>
+      httpsGet({ port: exporter.port, ca: pki.caCert, path: '/readyz', ...extra }).then(
+        (a) => a,
+        () => undefined,
+      );
     expect((await get({ auth: 'u:old' }))?.status).not.toBe(401);
 
     // New password, mutual TLS and a header, all at once.
@@ -241,7 +295,9 @@ describe('configuration changes while running', () => {
       tlsOnly('  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n') +
         `http_server_config:\n  headers:\n    X-Frame-Options: deny\nbasic_auth_users:\n  u: '${bcrypt.hashSync('new', 4)}'\n`,
     );
-    await waitFor(async () => (await get({ auth: 'u:new', cert: pki.clientCert, key: pki.clientKey }))?.headers['x-frame-options'] === 'deny');
+    await waitFor(
+      async () => (await get({ auth: 'u:new', cert: pki.clientCert, key: pki.clientKey }))?.headers['x-frame-options'] === 'deny',
+    );
     expect(await get({ auth: 'u:new' })).toBeUndefined(); // no client certificate: refused now
     expect((await get({ auth: 'u:old', cert: pki.clientCert, key: pki.clientKey }))?.status).toBe(401);
 

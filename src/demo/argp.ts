@@ -20,13 +20,17 @@ export const MODES: readonly (readonly [string, readonly string[]])[] = [
 ];
 
 // main.c's show_usage() and show_help(), for program name "jool".
-export const MAIN_USAGE = 'jool (\n        [<ARGP1>] <MODE> <OPERATION> [<ARGP2>]\n        | [-h|--help]\n        | (-V|--version)\n        | --usage\n)\n';
+export const MAIN_USAGE =
+  'jool (\n        [<ARGP1>] <MODE> <OPERATION> [<ARGP2>]\n        | [-h|--help]\n        | (-V|--version)\n        | --usage\n)\n';
 export const MAIN_HELP =
-  'Usage\n=====\n' + MAIN_USAGE + '\n' +
+  'Usage\n=====\n' +
+  MAIN_USAGE +
+  '\n' +
   '<ARGP1>\n=======\nEither (--instance|-i) <INSTANCE> or (--file|-f) <FILE>.\n- <INSTANCE> is the instance name\n' +
   '- <FILE> is a path to a JSON file that contains the instance name\n\n' +
   '<MODE>s -> <OPERATION>s\n=======================\n' +
-  MODES.map(([mode, ops]) => `- ${mode} -> ${ops.map((op) => `${op} `).join('')}\n`).join('') + '\n' +
+  MODES.map(([mode, ops]) => `- ${mode} -> ${ops.map((op) => `${op} `).join('')}\n`).join('') +
+  '\n' +
   '<ARGP2>\n======\nDepends on <MODE> and <OPERATION>. Normally, see respective --help for details.\n' +
   '(Example: jool instance add --help)\n\nReport bugs to jool@nic.mx.\n';
 
@@ -65,14 +69,21 @@ const ARGP_BUILTINS: readonly OptSpec[] = [
 const byLongName = (x: OptSpec, y: OptSpec): number => (x.long < y.long ? -1 : x.long > y.long ? 1 : 0);
 
 function argpHelp(prog: string, specs: readonly OptSpec[]): string {
-  const line = (o: OptSpec): string => `${(`${o.short ? `  -${o.short}, ` : '      '}--${o.long}`).padEnd(29) + o.doc}\n`;
+  const line = (o: OptSpec): string => `${`${o.short ? `  -${o.short}, ` : '      '}--${o.long}`.padEnd(29) + o.doc}\n`;
   const sorted = [...specs].sort(byLongName);
   return `Usage: ${prog} [OPTION...]\n\n${sorted.map(line).join('')}${ARGP_BUILTINS.map(line).join('')}\nReport bugs to jool@nic.mx.\n`;
 }
 
 function argpUsage(prog: string, specs: readonly OptSpec[]): string {
   const all = [...[...specs].sort(byLongName), ...ARGP_BUILTINS];
-  const shorts = [...specs.filter((o) => o.short).map((o) => o.short!).sort(), '?', 'V'].join('');
+  const shorts = [
+    ...specs
+      .filter((o) => o.short)
+      .map((o) => o.short!)
+      .sort(),
+    '?',
+    'V',
+  ].join('');
   const tokens = [`[-${shorts}]`, ...all.map((o) => `[--${o.long}]`)];
   let out = `Usage: ${prog}`;
   let col = out.length;
@@ -110,7 +121,8 @@ export function parseArgp(prog: string, specs: readonly OptSpec[], args: readonl
       case 'tcp':
       case 'udp':
       case 'icmp':
-        if (proto >= 0) return { kind: 'exit', code: EXIT_EINVAL, stdout: '', stderr: 'Error: Only one protocol is allowed per request.\n' };
+        if (proto >= 0)
+          return { kind: 'exit', code: EXIT_EINVAL, stdout: '', stderr: 'Error: Only one protocol is allowed per request.\n' };
         proto = o.long === 'tcp' ? P_TCP : o.long === 'udp' ? P_UDP : P_ICMP;
         return undefined;
       default:
@@ -153,4 +165,3 @@ export function parseArgp(prog: string, specs: readonly OptSpec[], args: readonl
   if (positional > 0) return usageError('Too many arguments');
   return { kind: 'ok', flags, proto: proto < 0 ? P_TCP : proto };
 }
-

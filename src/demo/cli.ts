@@ -6,15 +6,7 @@
  */
 import { SESSION_CSV_HEADER } from '../model.js';
 import { DISPLAY_OPTS, EXIT_EINVAL, EXIT_USAGE, JOOL_VERSION, MAIN_HELP, MAIN_USAGE, MODES, parseArgp } from './argp.js';
-import {
-  type CommandContext,
-  fixedTail,
-  globalBody,
-  instanceDisplay,
-  instanceTable,
-  statsBody,
-  tableStream,
-} from './commands.js';
+import { type CommandContext, fixedTail, globalBody, instanceDisplay, instanceTable, statsBody, tableStream } from './commands.js';
 import type { Body } from './process.js';
 import { bytes } from './process.js';
 import { POOL4_SEPARATOR, renderBib, renderPool4, renderSessions } from './render.js';
@@ -162,9 +154,7 @@ function displayCommand(ctx: CommandContext, mode: string, iname: string | undef
     }
     case 'bib':
       return instanceTable(ctx, iname, csvHeader ? 'Protocol,IPv6 Address,IPv6 L4-ID,IPv4 Address,IPv4 L4-ID,Static?\n' : '', (sim) =>
-        tableStream(ctx, sim, (sink, from, _after, _now, budget) =>
-          renderBib(sim, sim.tables[parsed.proto]!, sink, from, budget, csv),
-        ),
+        tableStream(ctx, sim, (sink, from, _after, _now, budget) => renderBib(sim, sim.tables[parsed.proto]!, sink, from, budget, csv)),
       );
     default:
       return instanceTable(

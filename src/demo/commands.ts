@@ -3,15 +3,15 @@
  * (streamed in chunks), stats, global settings and the instance list, with
  * the failures the real client shows for a bad or unknown instance name.
  */
-import { formatExpiry } from '../parse/expiry.js';
+import { formatExpiry } from '../format/expiry.js';
 import { EXIT_EINVAL } from './argp.js';
 import { JSTAT_NAMES } from './jool-stats.js';
 import type { Config, DemoTimeouts } from './options.js';
 import { validInstanceName } from './options.js';
-import { type Body, type CallIo, type JoolExitLike, bytes, immediate } from './process.js';
+import { type Body, bytes, type CallIo, immediate, type JoolExitLike } from './process.js';
 import { MAX_ROW, type Rendered } from './render.js';
 import type { Sim } from './sim.js';
-import { type Sink, newSink, putString, sinkBuffer } from './sink.js';
+import { newSink, putString, type Sink, sinkBuffer } from './sink.js';
 
 export interface CommandContext {
   readonly cfg: Config;

@@ -20,9 +20,9 @@ import type { CommandContext } from './commands.js';
 import { type DemoFault, faultBody } from './faults.js';
 import { type DemoOptions, resolveOptions } from './options.js';
 import { startCall } from './process.js';
-import { type DemoInstanceView, type Sim, createSim, inspectSim } from './sim.js';
+import { createSim, type DemoInstanceView, inspectSim, type Sim } from './sim.js';
 
-export { formatExpiry as formatExpires } from '../parse/expiry.js';
+export { formatExpiry as formatExpires } from '../format/expiry.js';
 export type { DemoFault } from './faults.js';
 export { formatIPv6 } from './inet-ntop.js';
 export type { DemoOptions, DemoTimeouts } from './options.js';

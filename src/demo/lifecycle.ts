@@ -71,4 +71,3 @@ export function activeExpires(t: Table, s: number, now: number, timeout: number)
   const last = t0 + Math.floor((Math.min(now, t.sT2[s]!) - t0) / gap) * gap;
   return last + timeout - now;
 }
-

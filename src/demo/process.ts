@@ -74,7 +74,7 @@ export function startCall(body: Body, timeoutMs: number): JoolCall {
           r = await gen.next();
         } catch (error) {
           // A bug in the simulation must look like a crashed process, not an exception in the exporter.
-          io.err(`demo jool: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+          io.err(`demo jool: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
           finish({ exitCode: null, signal: 'SIGABRT', stderr });
           return;
         }

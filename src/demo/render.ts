@@ -4,12 +4,12 @@
  * returns where to resume: like Jool's netlink dump, the cursor is a key, not
  * a pointer, so the table may change in between.
  */
-import { formatExpiry } from '../parse/expiry.js';
+import { formatExpiry } from '../format/expiry.js';
 import { TCP_STATES } from '../model.js';
 import { ascii } from './inet-ntop.js';
 import { activeExpires, tcpView } from './lifecycle.js';
 import type { Sim } from './sim.js';
-import { type Sink, putBytes, putExpires, putString, putUint, reserve } from './sink.js';
+import { putBytes, putExpires, putString, putUint, reserve, type Sink } from './sink.js';
 import { P_ICMP, P_TCP, P_UDP, POOL_FIRST_PORT, PROTO_NAME, type Table } from './table.js';
 import { REMOTE_V4_STR, REMOTE_V6_STR } from './topology.js';
 

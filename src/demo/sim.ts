@@ -4,14 +4,14 @@
  * in whole one-second steps, so the same seed and the same sequence of clock
  * readings give the same output.
  */
-import { TCP_STATES, type Protocol } from '../model.js';
+import { type Protocol, TCP_STATES } from '../model.js';
 import { JSTAT_NAMES, S_BIB_ENTRIES, S_SESSIONS } from './jool-stats.js';
 import { tcpView } from './lifecycle.js';
 import type { Config, DemoTimeouts } from './options.js';
 import { createRng } from './random.js';
-import { P_ICMP, P_TCP, P_UDP, type Table, createTable, expireThrough, poolShape } from './table.js';
-import { type Topology, buildTopology } from './topology.js';
-import { STEP_MS, type World, step } from './traffic.js';
+import { createTable, expireThrough, P_ICMP, P_TCP, P_UDP, poolShape, type Table } from './table.js';
+import { buildTopology, type Topology } from './topology.js';
+import { STEP_MS, step, type World } from './traffic.js';
 
 /** Past this gap (a suspended laptop, a clock jump) older traffic is not replayed. */
 const MAX_CATCHUP_MS = 3 * 3_600_000;

@@ -298,4 +298,3 @@ export function expireThrough(table: Table, t: number): void {
     partial.length = keep;
   }
 }
-

@@ -5,8 +5,8 @@
  */
 import { formatIPv4 } from '../table/address.js';
 import { ascii, formatIPv6 } from './inet-ntop.js';
-import { type Alias, type Rng, buildAlias, logNormal, randInt } from './random.js';
-import { type Table, allocBib } from './table.js';
+import { type Alias, buildAlias, logNormal, type Rng, randInt } from './random.js';
+import { allocBib, type Table } from './table.js';
 
 // Remote servers in the two documentation /24s, seen from IPv6 through pool6 64:ff9b::/96.
 export const REMOTE_COUNT = 508;

@@ -17,8 +17,8 @@ import {
   SYN_RETRIES_MS,
 } from './lifecycle.js';
 import type { DemoTimeouts } from './options.js';
-import { type Rng, buildWeighted, logNormal, poisson, randInt, sampleAlias } from './random.js';
-import { P_TCP, type Table, addSession, allocBib } from './table.js';
+import { buildWeighted, logNormal, poisson, type Rng, randInt, sampleAlias } from './random.js';
+import { addSession, allocBib, P_TCP, type Table } from './table.js';
 import { DNS_RESOLVERS, NTP_SERVERS, REMOTE_COUNT, type Topology } from './topology.js';
 
 export const STEP_MS = 1000;
@@ -219,7 +219,17 @@ function tcpInbound(w: World, ta: number): void {
 }
 
 /** A UDP or ICMP flow: packets every `gap` for `d` ms, then silence until the timeout. */
-function active(w: World, t: Table, client: number, v6port: number, key: number, ta: number, d: number, gap: number, timeout: number): void {
+function active(
+  w: World,
+  t: Table,
+  client: number,
+  v6port: number,
+  key: number,
+  ta: number,
+  d: number,
+  gap: number,
+  timeout: number,
+): void {
   // Packets must come more often than the timeout, or a live session could print a negative deadline.
   gap = Math.min(gap, Math.floor(timeout / 2));
   const n = Math.floor(d / gap);
@@ -236,7 +246,17 @@ function udpFlow(w: World, ta: number): void {
     // QUIC / HTTP/3: a fresh source port per connection.
     const remote = sampleAlias(topo.remoteZipf, rng);
     const port = ephemeral(w, client);
-    active(w, udp, client, port, (remote << 16) | 443, ta, Math.min(3_600_000, logNormal(rng, 15_000, 1.5)), 20 + randInt(rng, 480), UDP_TIMEOUT);
+    active(
+      w,
+      udp,
+      client,
+      port,
+      (remote << 16) | 443,
+      ta,
+      Math.min(3_600_000, logNormal(rng, 15_000, 1.5)),
+      20 + randInt(rng, 480),
+      UDP_TIMEOUT,
+    );
   } else if (u < 0.78) {
     // DNS to public resolvers (clients that ignore the DNS64 they were given).
     const remote = DNS_RESOLVERS[randInt(rng, DNS_RESOLVERS.length)]!;
@@ -250,7 +270,17 @@ function udpFlow(w: World, ta: number): void {
     const remote = sampleAlias(topo.remoteZipf, rng);
     const rport = rng() < 0.5 ? 3478 : 19302;
     const port = ephemeral(w, client);
-    active(w, udp, client, port, (remote << 16) | rport, ta, Math.min(3_600_000, logNormal(rng, 120_000, 1)), 20 + randInt(rng, 2000), UDP_TIMEOUT);
+    active(
+      w,
+      udp,
+      client,
+      port,
+      (remote << 16) | rport,
+      ta,
+      Math.min(3_600_000, logNormal(rng, 120_000, 1)),
+      20 + randInt(rng, 2000),
+      UDP_TIMEOUT,
+    );
   } else if (u < 0.88) {
     // VPN tunnels: one long session with 25 s keepalives.
     const remote = sampleAlias(topo.remoteZipf, rng);

@@ -4,14 +4,14 @@
  * a poll or wait for one.
  */
 import express, { type Request, type Response } from 'express';
-import type { StatusStore } from '../poll/status.js';
-import type { MetricsRenderer } from '../metrics/registry.js';
 import type { Logger } from '../log.js';
-import { QueryError, parseSessionQuery, type SessionQuery } from './session-query.js';
-import { sessionCsvChunks } from './session-rows.js';
-import { landingPage } from './landing-page.js';
+import type { MetricsRenderer } from '../metrics/registry.js';
+import type { StatusStore } from '../status/store.js';
 import type { WebGuard } from '../web/guard.js';
+import { landingPage } from './landing-page.js';
 import { sessionBrowserPage } from './session-browser.js';
+import { parseSessionQuery, QueryError, type SessionQuery } from './session-query.js';
+import { sessionCsvChunks } from './session-rows.js';
 
 export interface ServerOptions {
   readonly store: StatusStore;
@@ -70,31 +70,38 @@ export function createApp(options: ServerOptions): express.Express {
 
   app.get('/readyz', (_req, res) => {
     const ready = store.current.ready;
-    res.status(ready ? 200 : 503).type('text').send(ready ? 'ready\n' : 'not ready: the first poll has not finished yet\n');
+    res
+      .status(ready ? 200 : 503)
+      .type('text')
+      .send(ready ? 'ready\n' : 'not ready: the first poll has not finished yet\n');
   });
 
   const maxConcurrent = options.sessionsCsvMaxConcurrent ?? Infinity;
   let streaming = 0;
-  if (sessions) app.get('/sessions.csv', async (req, res) => {
-    if (streaming >= maxConcurrent) {
-      res.status(429).set('Retry-After', String(SESSIONS_CSV_RETRY_AFTER_SECONDS)).type('text')
-        .send(`429 too many requests: ${maxConcurrent} /sessions.csv answers are streaming already; try again later\n`);
-      return;
-    }
-    // A slot is held until the answer is over: ended, failed, or the client gone.
-    streaming++;
-    let released = false;
-    const release = () => {
-      if (!released) streaming--;
-      released = true;
-    };
-    res.once('close', release);
-    try {
-      await serveSessions(req, res, store, log);
-    } finally {
-      if (res.writableEnded) release();
-    }
-  });
+  if (sessions)
+    app.get('/sessions.csv', async (req, res) => {
+      if (streaming >= maxConcurrent) {
+        res
+          .status(429)
+          .set('Retry-After', String(SESSIONS_CSV_RETRY_AFTER_SECONDS))
+          .type('text')
+          .send(`429 too many requests: ${maxConcurrent} /sessions.csv answers are streaming already; try again later\n`);
+        return;
+      }
+      // A slot is held until the answer is over: ended, failed, or the client gone.
+      streaming++;
+      let released = false;
+      const release = () => {
+        if (!released) streaming--;
+        released = true;
+      };
+      res.once('close', release);
+      try {
+        await serveSessions(req, res, store, log);
+      } finally {
+        if (res.writableEnded) release();
+      }
+    });
   if (sessions) {
     app.get('/sessions', async (req, res) => {
       const { status, body } = await sessionBrowserPage(store.current, req.query as Record<string, unknown>);
@@ -135,7 +142,10 @@ async function serveSessions(req: Request, res: Response, store: StatusStore, lo
     'Content-Type': 'text/csv; charset=utf-8',
     'Cache-Control': 'no-store',
     // Which instances the rows come from, and as of when: the CSV itself has Jool's columns only.
-    'X-Jool-Instances': selected.filter((i) => i.tables !== undefined).map((i) => i.name).join(','),
+    'X-Jool-Instances': selected
+      .filter((i) => i.tables !== undefined)
+      .map((i) => i.name)
+      .join(','),
     ...(down.length > 0 ? { 'X-Jool-Instances-Down': down.map((i) => i.name).join(',') } : {}),
   });
   let closed = false;

@@ -6,13 +6,14 @@
  * address or destination links to the same page filtered by it; the same
  * selection is one click away as CSV.
  */
+
+import { formatExpiry } from '../format/expiry.js';
 import { PROTOCOLS, TCP_STATES } from '../model.js';
-import { formatExpiry } from '../parse/expiry.js';
-import type { ExporterStatus, InstanceStatus } from '../poll/status.js';
+import type { ExporterStatus, InstanceStatus } from '../status/model.js';
 import type { SessionTable } from '../table/session-table.js';
-import { QueryError, parseSessionQuery, type SessionQuery } from './session-query.js';
-import { rowFilter } from './session-rows.js';
 import { href, html, page, type SafeHtml } from './html.js';
+import { parseSessionQuery, QueryError, type SessionQuery } from './session-query.js';
+import { rowFilter } from './session-rows.js';
 
 /** Rows shown when the query gives no limit. */
 export const DEFAULT_BROWSER_LIMIT = 100;
@@ -59,7 +60,10 @@ export async function sessionBrowserPage(status: ExporterStatus, raw: Record<str
     return { status: 400, body: render(status, params, html`<p class="error">Bad filter: ${error.message}</p>`) };
   }
   if (!status.ready) {
-    return { status: 503, body: render(status, params, html`<p class="error">The first poll has not finished yet: no sessions to show.</p>`) };
+    return {
+      status: 503,
+      body: render(status, params, html`<p class="error">The first poll has not finished yet: no sessions to show.</p>`),
+    };
   }
   const limit = query.limit ?? DEFAULT_BROWSER_LIMIT;
   const selected = status.instances.filter((instance) => query.instances === null || query.instances.includes(instance.name));
@@ -140,8 +144,11 @@ ${rows}
 function render(status: ExporterStatus, params: Record<string, string>, content: SafeHtml): string {
   const field = (name: string, label: string, hint: string, list?: string) =>
     html`<label>${label}<input name="${name}" value="${params[name] ?? ''}" placeholder="${hint}"${list ? html` list="${list}"` : ''}></label>`;
-  const options = (id: string, values: readonly string[]) => html`<datalist id="${id}">${values.map((v) => html`<option value="${v}">`)}</datalist>`;
-  return page('Sessions: Jool session exporter', html`
+  const options = (id: string, values: readonly string[]) =>
+    html`<datalist id="${id}">${values.map((v) => html`<option value="${v}">`)}</datalist>`;
+  return page(
+    'Sessions: Jool session exporter',
+    html`
 <h1>Sessions</h1>
 <p class="muted"><a href="/">Jool session exporter</a> · the session tables of the last successful poll of each instance.
 Filters as <a href="/sessions.csv">/sessions.csv</a>: comma-separate several values; addresses take a CIDR prefix.</p>
@@ -155,7 +162,11 @@ ${field('remote', 'Destination (IPv4)', '203.0.113.7')}
 ${field('expires_within', 'Expires within', '30s')}
 <label>Limit<input name="limit" type="number" min="0" max="${MAX_BROWSER_LIMIT}" value="${params.limit ?? String(DEFAULT_BROWSER_LIMIT)}"></label>
 <button type="submit" id="apply">Apply</button> <a href="/sessions">clear</a>
-${options('instances', status.instances.map((i) => i.name))}${options('protocols', PROTOCOLS)}${options('states', TCP_STATES)}
+${options(
+  'instances',
+  status.instances.map((i) => i.name),
+)}${options('protocols', PROTOCOLS)}${options('states', TCP_STATES)}
 </form>
-${content}`);
+${content}`,
+  );
 }

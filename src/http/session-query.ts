@@ -4,8 +4,8 @@
  * silently ignored: a typo must not return the whole table.
  */
 import type ipaddr from 'ipaddr.js';
-import { PROTOCOLS, TCP_STATES, isProtocol, type Protocol } from '../model.js';
 import { parseDuration } from '../duration.js';
+import { isProtocol, PROTOCOLS, type Protocol, TCP_STATES } from '../model.js';
 import { isIPv4Text, isIPv6Text, parseAddress } from '../table/address.js';
 
 export interface Cidr {
@@ -94,11 +94,16 @@ export function parseSessionQuery(query: RawQuery, configuredInstances: readonly
     if (!isProtocol(protocol)) throw new QueryError(`protocol=${protocol} is not one of ${PROTOCOLS.join(', ')}`);
   }
   const stateValues = values(query, 'state')?.map((s) => s.toUpperCase()) ?? null;
-  const states = stateValues === null ? null : new Set(stateValues.map((state) => {
-    const code = (TCP_STATES as readonly string[]).indexOf(state);
-    if (code < 0) throw new QueryError(`state=${state} is not a TCP state (${TCP_STATES.join(', ')})`);
-    return code;
-  }));
+  const states =
+    stateValues === null
+      ? null
+      : new Set(
+          stateValues.map((state) => {
+            const code = (TCP_STATES as readonly string[]).indexOf(state);
+            if (code < 0) throw new QueryError(`state=${state} is not a TCP state (${TCP_STATES.join(', ')})`);
+            return code;
+          }),
+        );
 
   const expiresWithin = single(query, 'expires_within');
   let expiresWithinMs: number | null = null;

@@ -5,12 +5,13 @@
  * Produced as a generator of ~64 KiB chunks, so the HTTP layer can stream a
  * million rows with back-pressure and without building one huge string.
  */
-import { parseAddress } from '../table/address.js';
+
+import { formatExpiry } from '../format/expiry.js';
 import { PROTOCOL_CSV_NAME, SESSION_CSV_HEADER, TCP_STATES } from '../model.js';
-import { formatExpiry } from '../parse/expiry.js';
+import type { InstanceStatus } from '../status/model.js';
+import { parseAddress } from '../table/address.js';
 import type { Interner } from '../table/interner.js';
 import type { SessionTable } from '../table/session-table.js';
-import type { InstanceStatus } from '../poll/status.js';
 import type { Cidr, SessionQuery } from './session-query.js';
 
 const CHUNK_CHARS = 64 * 1024;

@@ -47,7 +47,13 @@ export function parseJoolVersion(stdout: string): { version: string; dialect: Di
   if (match === null) return null;
   const major = Number(match[1]);
   if (major !== 3 && major !== 4) return null;
-  return { version: match[0].trim().replace(/^jool\s+/i, '').replace(/^v/i, ''), dialect: major };
+  return {
+    version: match[0]
+      .trim()
+      .replace(/^jool\s+/i, '')
+      .replace(/^v/i, ''),
+    dialect: major,
+  };
 }
 
 /**

@@ -7,7 +7,7 @@
  * timeout or abort: a wrapper (`ip netns exec`, a shell script) must not leave
  * a grandchild holding the pipe open, or the call would never end.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import type { JoolCall, JoolExit, JoolRunner, RunOptions } from './runner.js';
 
@@ -135,7 +135,8 @@ export function cannotRun(file: string, code: string): string {
   if (code === 'ENOENT') {
     return `cannot run ${file}: ENOENT (not found${where}); install Jool's client (Debian: apt install jool-tools), or give its path with --jool.path`;
   }
-  if (code === 'EACCES') return `cannot run ${file}: EACCES (not executable by this user); check its permissions, or give another --jool.path`;
+  if (code === 'EACCES')
+    return `cannot run ${file}: EACCES (not executable by this user); check its permissions, or give another --jool.path`;
   return `cannot run ${file}: ${code}`;
 }
 

@@ -5,7 +5,7 @@
  * OpenMetrics.
  */
 import client, { Registry, type RegistryContentType } from 'prom-client';
-import type { ExporterStatus } from '../poll/status.js';
+import type { ExporterStatus } from '../status/model.js';
 import type { Family, MetricDesc } from './families.js';
 
 export interface Collector {

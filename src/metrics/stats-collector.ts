@@ -11,17 +11,29 @@
  * of their own and never appear in the counter family, where a decrease would
  * read as a counter reset.
  */
-import type { ExporterStatus } from '../poll/status.js';
+import type { ExporterStatus } from '../status/model.js';
 import { desc, type Family, type MetricDesc } from './families.js';
 
 const I = 'jool_instance';
 
-export const STATS = desc('jool_stats_total', 'counter', [I, 'stat'],
-  "Jool's own counters (jool stats display), by Jool's stat name, as of the last successful poll. JSTAT_BIB6_NOT_FOUND counts IPv6 packets dropped because no BIB entry could be created (pool4 exhausted).");
-export const STATS_BIB_ENTRIES = desc('jool_stats_bib_entries', 'gauge', [I],
-  "BIB entries currently held by the Jool instance, all protocols (Jool's JSTAT_BIB_ENTRIES), as of the last successful poll.");
-export const STATS_SESSIONS = desc('jool_stats_sessions', 'gauge', [I],
-  "Sessions currently held by the Jool instance, all protocols (Jool's JSTAT_SESSIONS), as of the last successful poll.");
+export const STATS = desc(
+  'jool_stats_total',
+  'counter',
+  [I, 'stat'],
+  "Jool's own counters (jool stats display), by Jool's stat name, as of the last successful poll. JSTAT_BIB6_NOT_FOUND counts IPv6 packets dropped because no BIB entry could be created (pool4 exhausted).",
+);
+export const STATS_BIB_ENTRIES = desc(
+  'jool_stats_bib_entries',
+  'gauge',
+  [I],
+  "BIB entries currently held by the Jool instance, all protocols (Jool's JSTAT_BIB_ENTRIES), as of the last successful poll.",
+);
+export const STATS_SESSIONS = desc(
+  'jool_stats_sessions',
+  'gauge',
+  [I],
+  "Sessions currently held by the Jool instance, all protocols (Jool's JSTAT_SESSIONS), as of the last successful poll.",
+);
 
 export const STATS_FAMILIES: readonly MetricDesc[] = [STATS, STATS_BIB_ENTRIES, STATS_SESSIONS];
 

@@ -9,25 +9,49 @@
  * holds. Their `subscriber` label set follows the table from poll to poll.
  */
 import { PROTOCOLS } from '../model.js';
-import type { ExporterStatus } from '../poll/status.js';
+import type { ExporterStatus } from '../status/model.js';
 import { SUBSCRIBER_BUCKETS, type SubscriberHistogram } from '../table/subscribers.js';
-import { desc, histogramSamples, type Family, type MetricDesc } from './families.js';
+import { desc, type Family, histogramSamples, type MetricDesc } from './families.js';
 
 const I = 'jool_instance';
 
-export const SUBSCRIBERS = desc('jool_session_subscribers', 'gauge', [I, 'protocol'],
-  'Distinct subscribers (IPv6 Remote Address cut to --clients.prefix-length) with at least one session, as of the last successful poll.');
-export const SESSIONS_PER_SUBSCRIBER = desc('jool_sessions_per_subscriber', 'histogram', [I, 'protocol'],
-  'Sessions held by each subscriber (IPv6 client prefix of --clients.prefix-length bits), as of the last successful poll.');
-export const BIB_ENTRIES_PER_SUBSCRIBER = desc('jool_bib_entries_per_subscriber', 'histogram', [I, 'protocol'],
-  'BIB entries (pool4 address and port) used by each subscriber (IPv6 client prefix of --clients.prefix-length bits), as of the last successful poll.');
-export const TOP_SESSIONS = desc('jool_top_subscriber_sessions', 'gauge', [I, 'protocol', 'subscriber'],
-  'Sessions of the --clients.top subscribers holding the most sessions (ties: lowest label first), as of the last successful poll. The subscriber set changes between polls.');
-export const TOP_BIB_ENTRIES = desc('jool_top_subscriber_bib_entries', 'gauge', [I, 'protocol', 'subscriber'],
-  'BIB entries (pool4 ports) of the --clients.top subscribers using the most (ties: lowest label first), as of the last successful poll. The subscriber set changes between polls.');
+export const SUBSCRIBERS = desc(
+  'jool_session_subscribers',
+  'gauge',
+  [I, 'protocol'],
+  'Distinct subscribers (IPv6 Remote Address cut to --clients.prefix-length) with at least one session, as of the last successful poll.',
+);
+export const SESSIONS_PER_SUBSCRIBER = desc(
+  'jool_sessions_per_subscriber',
+  'histogram',
+  [I, 'protocol'],
+  'Sessions held by each subscriber (IPv6 client prefix of --clients.prefix-length bits), as of the last successful poll.',
+);
+export const BIB_ENTRIES_PER_SUBSCRIBER = desc(
+  'jool_bib_entries_per_subscriber',
+  'histogram',
+  [I, 'protocol'],
+  'BIB entries (pool4 address and port) used by each subscriber (IPv6 client prefix of --clients.prefix-length bits), as of the last successful poll.',
+);
+export const TOP_SESSIONS = desc(
+  'jool_top_subscriber_sessions',
+  'gauge',
+  [I, 'protocol', 'subscriber'],
+  'Sessions of the --clients.top subscribers holding the most sessions (ties: lowest label first), as of the last successful poll. The subscriber set changes between polls.',
+);
+export const TOP_BIB_ENTRIES = desc(
+  'jool_top_subscriber_bib_entries',
+  'gauge',
+  [I, 'protocol', 'subscriber'],
+  'BIB entries (pool4 ports) of the --clients.top subscribers using the most (ties: lowest label first), as of the last successful poll. The subscriber set changes between polls.',
+);
 
 export const SUBSCRIBER_FAMILIES: readonly MetricDesc[] = [
-  SUBSCRIBERS, SESSIONS_PER_SUBSCRIBER, BIB_ENTRIES_PER_SUBSCRIBER, TOP_SESSIONS, TOP_BIB_ENTRIES,
+  SUBSCRIBERS,
+  SESSIONS_PER_SUBSCRIBER,
+  BIB_ENTRIES_PER_SUBSCRIBER,
+  TOP_SESSIONS,
+  TOP_BIB_ENTRIES,
 ];
 
 export function collectSubscriberMetrics(status: ExporterStatus): Family[] {
@@ -47,7 +71,8 @@ export function collectSubscriberMetrics(status: ExporterStatus): Family[] {
       histogram(BIB_ENTRIES_PER_SUBSCRIBER, labels, report.bibEntriesPerSubscriber);
       // Already cut to --clients.top by the poll (empty when 0): never more than N series per protocol.
       for (const { subscriber, value } of report.topBySessions) samples(TOP_SESSIONS).push({ labels: { ...labels, subscriber }, value });
-      for (const { subscriber, value } of report.topByBibEntries) samples(TOP_BIB_ENTRIES).push({ labels: { ...labels, subscriber }, value });
+      for (const { subscriber, value } of report.topByBibEntries)
+        samples(TOP_BIB_ENTRIES).push({ labels: { ...labels, subscriber }, value });
     }
   }
   return [...families.values()];

@@ -28,27 +28,9 @@
  * never stops the parse.
  */
 import ipaddr from 'ipaddr.js';
-import { PROTOCOLS, PROTOCOL_CSV_NAME, type Protocol } from '../model.js';
+import { type Pool4Entry, PROTOCOL_CSV_NAME, PROTOCOLS, type Protocol } from '../model.js';
 import { isIPv4Text } from '../table/address.js';
-import { RowError, noteRejected, type RejectedRows } from './rejected.js';
-
-export interface Pool4Entry {
-  /** Packets carrying this mark (IPv6 to IPv4) use this entry. 0 unless `--mark`. */
-  mark: number;
-  protocol: Protocol;
-  /** First IPv4 address of the entry (the network address of its prefix), as an unsigned 32-bit integer. */
-  address: number;
-  /** 32 for a single address (what Jool prints without a `/LEN`). */
-  prefixLength: number;
-  minPort: number;
-  maxPort: number;
-  /** Max Iterations; null when the column is absent (Jool 3.4 to 3.5.4). */
-  iterations: number | 'infinite' | null;
-  /** false: Jool computes Max Iterations (`auto`); true: set by the user. null when the column is absent. */
-  iterationsFixed: boolean | null;
-  /** The Address column as printed. */
-  text: string;
-}
+import { noteRejected, type RejectedRows, RowError } from './rejected.js';
 
 export interface Pool4ParseResult {
   entries: Pool4Entry[];
@@ -84,9 +66,8 @@ function address(text: string): { address: number; prefixLength: number } {
   }
   // A prefix starts at its network address: Jool prints the prefix's own address, but a host part
   // must not shift the range. A single address (the usual row) needs no prefix maths.
-  const bytes = prefixLength === 32
-    ? dotted.split('.').map(Number)
-    : ipaddr.IPv4.networkAddressFromCIDR(`${dotted}/${prefixLength}`).toByteArray();
+  const bytes =
+    prefixLength === 32 ? dotted.split('.').map(Number) : ipaddr.IPv4.networkAddressFromCIDR(`${dotted}/${prefixLength}`).toByteArray();
   const value = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
   return { address: value, prefixLength };
 }
@@ -97,7 +78,13 @@ function parseRow(line: string): Pool4Entry {
     throw new RowError(`expected 5 or 7 fields, got ${fields.length}`);
   }
   const [markText, protocolText, addressText, minText, maxText, iterationsText, fixedText] = fields as [
-    string, string, string, string, string, string | undefined, string | undefined,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+    string | undefined,
   ];
   const mark = unsigned(markText, MAX_U32, 0);
   const protocol = PROTOCOL_BY_CSV_NAME.get(protocolText);

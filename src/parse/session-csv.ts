@@ -9,11 +9,11 @@
  * A malformed row is counted and the first one kept as an example; it never
  * stops the parse.
  */
-import { NO_STATE, PROTOCOL_CSV_NAME, SESSION_CSV_HEADER, TCP_STATES, type Protocol } from '../model.js';
+import { NO_STATE, PROTOCOL_CSV_NAME, type Protocol, SESSION_CSV_HEADER, TCP_STATES } from '../model.js';
 import type { Interner } from '../table/interner.js';
 import { createSessionTableBuilder, type RowValues, type SessionTable } from '../table/session-table.js';
 import { parseExpiryBytes } from './expiry.js';
-import { EXAMPLE_MAX, RowError, noteRejected, type RejectedRows } from './rejected.js';
+import { EXAMPLE_MAX, noteRejected, type RejectedRows, RowError } from './rejected.js';
 
 export type { RejectedRows } from './rejected.js';
 
@@ -66,8 +66,16 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
 
   // Reused for every row: the hot loop allocates nothing.
   const row: RowValues = {
-    ipv6Remote: 0, ipv6RemotePort: 0, ipv6Local: 0, ipv6LocalPort: 0, ipv4Local: 0,
-    ipv4LocalPort: 0, ipv4Remote: 0, ipv4RemotePort: 0, expiresMs: 0, state: NO_STATE,
+    ipv6Remote: 0,
+    ipv6RemotePort: 0,
+    ipv6Local: 0,
+    ipv6LocalPort: 0,
+    ipv4Local: 0,
+    ipv4LocalPort: 0,
+    ipv4Remote: 0,
+    ipv4RemotePort: 0,
+    expiresMs: 0,
+    state: NO_STATE,
   };
   let pos = 0;
 

@@ -19,7 +19,7 @@
  * no fraction) and converted to the nearest double: exact up to 2^53
  * (9007199254740992), rounded to a few parts in 10^16 above.
  */
-import { RowError, noteRejected, type RejectedRows } from './rejected.js';
+import { noteRejected, type RejectedRows, RowError } from './rejected.js';
 
 export interface ParsedStat {
   name: string;

@@ -10,12 +10,13 @@
  * addresses that can be reused after a namespace is deleted, so the probe is
  * redone on every discovery rather than cached.
  */
+
+import { type CallFailure, readOutput } from '../jool/call.js';
+import { type Dialect, INSTANCE_DISPLAY_ARGS, instanceProbeArgs } from '../jool/commands.js';
+import { type InstanceSpec, instanceSpec } from '../jool/instances.js';
 import type { JoolRunner } from '../jool/runner.js';
-import { INSTANCE_DISPLAY_ARGS, instanceProbeArgs, type Dialect } from '../jool/commands.js';
-import { instanceSpec, type InstanceSpec } from '../jool/instances.js';
+import type { JoolVersion } from '../status/model.js';
 import { detectJool } from './poll-instance.js';
-import type { JoolVersion } from './status.js';
-import { readOutput, type CallFailure } from './read-table.js';
 
 /** jool's exit status when the namespace it runs in has no instance of that name. */
 const JOOL_NO_SUCH_INSTANCE = 3;
@@ -78,7 +79,11 @@ export async function discoverInstances(context: DiscoveryContext, known?: JoolV
   if (!read.ok) return read;
   const { listed, unreadable } = parseInstanceList(read.text);
   if (unreadable !== undefined) {
-    return { ok: false, reason: 'parse', message: `jool ${INSTANCE_DISPLAY_ARGS.join(' ')}: not an instance list: ${JSON.stringify(unreadable)}` };
+    return {
+      ok: false,
+      reason: 'parse',
+      message: `jool ${INSTANCE_DISPLAY_ARGS.join(' ')}: not an instance list: ${JSON.stringify(unreadable)}`,
+    };
   }
   const byNamespace = new Map<string, string[]>();
   for (const { namespace, name } of listed) byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), name]);

@@ -23,13 +23,15 @@ export function startLoop(
   let stopped = false;
   let wake: (() => void) | undefined;
   const active = new Set<JoolCall>();
-  const track = (run: JoolRunner): JoolRunner => (args, options) => {
-    const call = run(args, options);
-    active.add(call);
-    void call.exit.then(() => active.delete(call));
-    if (stopped) call.abort();
-    return call;
-  };
+  const track =
+    (run: JoolRunner): JoolRunner =>
+    (args, options) => {
+      const call = run(args, options);
+      active.add(call);
+      void call.exit.then(() => active.delete(call));
+      if (stopped) call.abort();
+      return call;
+    };
   let signalFirst!: () => void;
   const firstRun = new Promise<void>((resolve) => (signalFirst = resolve));
 

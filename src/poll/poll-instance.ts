@@ -5,25 +5,21 @@
  * must exit 0; only then does the result replace the instance's previous one,
  * as a whole.
  */
-import { PROTOCOLS, type Protocol } from '../model.js';
+
+import { type CallFailure, readOutput } from '../jool/call.js';
+import { type Dialect, parseJoolVersion, pool4DisplayArgs, sessionDisplayArgs, statsDisplayArgs, VERSION_ARGS } from '../jool/commands.js';
 import type { JoolRunner } from '../jool/runner.js';
-import {
-  VERSION_ARGS,
-  parseJoolVersion,
-  pool4DisplayArgs,
-  sessionDisplayArgs,
-  statsDisplayArgs,
-  type Dialect,
-} from '../jool/commands.js';
+import type { Pool4Entry } from '../model.js';
+import { PROTOCOLS, type Protocol } from '../model.js';
+import { parsePool4Csv } from '../parse/pool4-csv.js';
+import type { RejectedRows } from '../parse/session-csv.js';
+import { parseStatsCsv } from '../parse/stats-csv.js';
+import type { JoolStat, JoolVersion, PolledTable } from '../status/model.js';
 import { aggregateTableInSlices } from '../table/aggregate.js';
-import { mapAndComputeSubscribersInSlices } from '../table/subscribers.js';
 import { computeDestinationsInSlices } from '../table/destinations.js';
 import { computePool4InSlices, type Pool4Report } from '../table/pool4.js';
-import { parsePool4Csv, type Pool4Entry } from '../parse/pool4-csv.js';
-import { parseStatsCsv } from '../parse/stats-csv.js';
-import type { RejectedRows } from '../parse/session-csv.js';
-import { readOutput, readSessionTable, type CallFailure } from './read-table.js';
-import type { JoolStat, JoolVersion, PolledTable } from './status.js';
+import { mapAndComputeSubscribersInSlices } from '../table/subscribers.js';
+import { readSessionTable } from './read-table.js';
 
 export interface PollTarget {
   /** The instance as labelled: its name, plus `@netns` when it lives in another network namespace. */
@@ -133,7 +129,8 @@ export async function pollInstance(target: PollTarget, known: JoolVersion | unde
 
 async function readPool4(target: PollTarget, dialect: Dialect, rejected: RejectedByTable): Promise<Pool4Entry[] | CallFailure> {
   // Jool 3 prints every protocol in one call; Jool 4 takes one protocol per call.
-  const calls = dialect === 3 ? [pool4DisplayArgs(3, target.instance, 'tcp')] : PROTOCOLS.map((p) => pool4DisplayArgs(4, target.instance, p));
+  const calls =
+    dialect === 3 ? [pool4DisplayArgs(3, target.instance, 'tcp')] : PROTOCOLS.map((p) => pool4DisplayArgs(4, target.instance, p));
   const entries: Pool4Entry[] = [];
   for (const args of calls) {
     const read = await readOutput(target.run, args, target.timeoutMs);
@@ -145,7 +142,11 @@ async function readPool4(target: PollTarget, dialect: Dialect, rejected: Rejecte
     }
     // Rows but none readable is not an empty pool4 (which would mean Jool's fallback pool): it is unreadable.
     if (parsed.entries.length === 0 && parsed.rejected.count > 0) {
-      return { ok: false, reason: 'parse', message: `jool ${args.join(' ')}: no line is a pool4 row (${parsed.rejected.reason}: ${JSON.stringify(parsed.rejected.example)})` };
+      return {
+        ok: false,
+        reason: 'parse',
+        message: `jool ${args.join(' ')}: no line is a pool4 row (${parsed.rejected.reason}: ${JSON.stringify(parsed.rejected.example)})`,
+      };
     }
     entries.push(...parsed.entries);
   }

@@ -7,15 +7,17 @@
  * starts a loop for each instance that appears and stops (and forgets) the
  * loop of each instance that disappears.
  */
-import { PROTOCOLS } from '../model.js';
-import type { Logger } from '../log.js';
-import type { JoolRunner } from '../jool/runner.js';
+
 import type { Dialect } from '../jool/commands.js';
 import type { InstanceSpec } from '../jool/instances.js';
-import { pollInstance, type PollOutcome, type PollTarget } from './poll-instance.js';
+import type { JoolRunner } from '../jool/runner.js';
+import type { Logger } from '../log.js';
+import { PROTOCOLS } from '../model.js';
+import type { DiscoveryStatus, InstanceStatus, JoolVersion } from '../status/model.js';
+import type { StatusStore } from '../status/store.js';
 import { discoverInstances } from './discovery.js';
-import { startLoop, type Loop } from './loop.js';
-import type { DiscoveryStatus, InstanceStatus, JoolVersion, StatusStore } from './status.js';
+import { type Loop, startLoop } from './loop.js';
+import { type PollOutcome, type PollTarget, pollInstance } from './poll-instance.js';
 
 export interface PollerOptions {
   /** Instances configured by name. */
@@ -107,40 +109,47 @@ export function startPoller(options: PollerOptions): Poller {
     const { netns } = options.discovery;
     let discovery: DiscoveryStatus = { runs: 0, failures: 0, lastError: undefined, unreachable: [] };
     let jool: JoolVersion | undefined; // asked once, again only after a failed discovery
-    discoveryLoop = startLoop(async (track, isStopped) => {
-      const result = await discoverInstances(
-        { runIn: (ns) => track(options.runIn(ns)), netns, dialect: options.dialect, timeoutMs: options.timeoutMs },
-        jool,
-      );
-      if (isStopped()) return;
-      jool = result.ok ? result.jool : undefined;
-      if (!result.ok) {
-        // Keep polling what we know: a failed discovery says nothing about which instances are gone.
-        if (discovery.lastError !== result.message) log.error('instance discovery failed', { reason: result.reason, err: result.message });
-        discovery = { ...discovery, runs: discovery.runs + 1, failures: discovery.failures + 1, lastError: result.message };
+    discoveryLoop = startLoop(
+      async (track, isStopped) => {
+        const result = await discoverInstances(
+          { runIn: (ns) => track(options.runIn(ns)), netns, dialect: options.dialect, timeoutMs: options.timeoutMs },
+          jool,
+        );
+        if (isStopped()) return;
+        jool = result.ok ? result.jool : undefined;
+        if (!result.ok) {
+          // Keep polling what we know: a failed discovery says nothing about which instances are gone.
+          if (discovery.lastError !== result.message)
+            log.error('instance discovery failed', { reason: result.reason, err: result.message });
+          discovery = { ...discovery, runs: discovery.runs + 1, failures: discovery.failures + 1, lastError: result.message };
+          store.setDiscovery(discovery);
+          return;
+        }
+        const wanted = new Map([...options.instances, ...result.instances].map((spec) => [spec.key, spec]));
+        for (const key of [...loops.keys()]) {
+          if (!wanted.has(key)) {
+            log.info('instance gone', { instance: key });
+            await retire(key);
+          }
+        }
+        for (const spec of wanted.values()) {
+          if (!loops.has(spec.key)) {
+            log.info('instance found', { instance: spec.key });
+            ensure(spec);
+          }
+        }
+        const newlyUnreachable = result.unreachable.filter(
+          (u) => !discovery.unreachable.some((o) => o.name === u.name && o.namespace === u.namespace),
+        );
+        for (const { name, namespace } of newlyUnreachable) {
+          log.warn('instance in a namespace no --jool.netns reaches; not polled', { instance: name, namespace });
+        }
+        discovery = { runs: discovery.runs + 1, failures: discovery.failures, lastError: undefined, unreachable: result.unreachable };
         store.setDiscovery(discovery);
-        return;
-      }
-      const wanted = new Map([...options.instances, ...result.instances].map((spec) => [spec.key, spec]));
-      for (const key of [...loops.keys()]) {
-        if (!wanted.has(key)) {
-          log.info('instance gone', { instance: key });
-          await retire(key);
-        }
-      }
-      for (const spec of wanted.values()) {
-        if (!loops.has(spec.key)) {
-          log.info('instance found', { instance: spec.key });
-          ensure(spec);
-        }
-      }
-      const newlyUnreachable = result.unreachable.filter((u) => !discovery.unreachable.some((o) => o.name === u.name && o.namespace === u.namespace));
-      for (const { name, namespace } of newlyUnreachable) {
-        log.warn('instance in a namespace no --jool.netns reaches; not polled', { instance: name, namespace });
-      }
-      discovery = { runs: discovery.runs + 1, failures: discovery.failures, lastError: undefined, unreachable: result.unreachable };
-      store.setDiscovery(discovery);
-    }, intervalMs, now);
+      },
+      intervalMs,
+      now,
+    );
   }
 
   return {
@@ -200,7 +209,7 @@ function warnOverrun(log: Logger, status: InstanceStatus, outcome: PollOutcome, 
   log.warn('poll took longer than --poll.interval; polls now run back to back (warned once per instance)', {
     instance: status.name,
     seconds: status.lastPollDurationSeconds,
-    interval: intervalMs / 1000 + 's',
+    interval: `${intervalMs / 1000}s`,
     ...rows,
     ...(outcome.ok ? {} : { reason: outcome.reason }),
     hint: 'raise --poll.interval (and the scrape interval) or --jool.timeout',

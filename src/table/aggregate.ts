@@ -3,9 +3,9 @@
  * columns once the poll has read it.
  */
 import { TCP_STATES } from '../model.js';
-import type { SessionTable } from './session-table.js';
+import { inSlices, SLICE_ROWS } from '../slices.js';
 import { createPortBitmaps } from './port-bitmap.js';
-import { SLICE_ROWS, inSlices } from '../slices.js';
+import type { SessionTable } from './session-table.js';
 
 /**
  * Upper bounds (seconds) of the expiry histogram, chosen around Jool's default
@@ -13,9 +13,7 @@ import { SLICE_ROWS, inSlices } from '../slices.js';
  * UDP 5 min, TCP established 2 h. Finer at the low end, where "about to expire"
  * matters for port reuse.
  */
-export const EXPIRY_BUCKETS_SECONDS: readonly number[] = [
-  1, 5, 10, 30, 60, 120, 240, 300, 600, 1200, 1800, 3600, 5400, 7200,
-];
+export const EXPIRY_BUCKETS_SECONDS: readonly number[] = [1, 5, 10, 30, 60, 120, 240, 300, 600, 1200, 1800, 3600, 5400, 7200];
 
 export interface TableAggregate {
   readonly sessions: number;
@@ -29,7 +27,6 @@ export interface TableAggregate {
   /** Distinct IPv6 Remote addresses. */
   readonly clients: number;
 }
-
 
 export function aggregateTable(table: SessionTable): TableAggregate {
   const aggregator = createAggregator(table);

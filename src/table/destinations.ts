@@ -64,7 +64,11 @@ export function computeDestinations(table: SessionTable, subscribers: Subscriber
 }
 
 /** Same result as computeDestinations, in slices, so a million-row table never holds up a scrape. */
-export async function computeDestinationsInSlices(table: SessionTable, subscribers: SubscriberMap, top: number): Promise<DestinationReport> {
+export async function computeDestinationsInSlices(
+  table: SessionTable,
+  subscribers: SubscriberMap,
+  top: number,
+): Promise<DestinationReport> {
   const counter = createDestinationCounter(table, subscribers, top);
   if (counter === null) return EMPTY_DESTINATION_REPORT;
   for (let from = 0; from < table.length; from += SLICE_ROWS) {
@@ -125,11 +129,14 @@ function createDestinationCounter(table: SessionTable, subscribers: SubscriberMa
   function rank(): void {
     // Ties by address: its number is computed only for the destinations that meet a tie in the heap.
     const numeric = new Float64Array(sessionsByDestination.length).fill(-1);
-    const key = (id: number) => (numeric[id]! >= 0 ? numeric[id]! : (numeric[id] = ipv4Number(destinations[id]!)));
+    const key = (id: number) => {
+      if (numeric[id]! < 0) numeric[id] = ipv4Number(destinations[id]!);
+      return numeric[id]!;
+    };
     topIds = topN(sessionsByDestination, top, key);
     topPorts = sessionsByPort === null ? [] : topN(sessionsByPort, top, (port) => port);
     placeOf = new Int32Array(sessionsByDestination.length).fill(-1);
-    topIds.forEach((id, place) => (placeOf![id] = place));
+    for (const [place, id] of topIds.entries()) placeOf[id] = place;
     const words = Math.ceil(subscribers.subscriberIds / 32);
     bitmaps = topIds.map(() => new Uint32Array(words));
     distinct = topIds.map(() => 0);

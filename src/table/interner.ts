@@ -115,11 +115,15 @@ function createTextInterner(parse: BinaryParser, stride: number) {
     for (;;) {
       const entry = slots[slot * 2 + 1]!;
       if (entry === 0) break;
-      if (slots[slot * 2] === hash && sameBytes(entry - 1, bytes, start, end)) return (lastId = entry - 1);
+      if (slots[slot * 2] === hash && sameBytes(entry - 1, bytes, start, end)) {
+        lastId = entry - 1;
+        return lastId;
+      }
       slot = (slot + 1) & mask;
     }
     if (!parse(bytes, start, end, scratch)) return -1;
-    return (lastId = insert(hash, slot, bytes, start, end));
+    lastId = insert(hash, slot, bytes, start, end);
+    return lastId;
   }
 
   return {

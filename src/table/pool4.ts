@@ -27,11 +27,11 @@
  * is exact and cheap whatever the prefix lengths; only the per-address list is
  * as long as pool4 has addresses (capped at MAX_LISTED_ADDRESSES).
  */
-import type { Pool4Entry } from '../parse/pool4-csv.js';
-import type { SessionTable } from './session-table.js';
-import { createPortBitmaps } from './port-bitmap.js';
-import { SLICE_ROWS, inSlices } from '../slices.js';
+import type { Pool4Entry } from '../model.js';
+import { inSlices, SLICE_ROWS } from '../slices.js';
 import { formatIPv4 } from './address.js';
+import { createPortBitmaps } from './port-bitmap.js';
+import type { SessionTable } from './session-table.js';
 
 export interface Pool4AddressUsage {
   /** Dotted IPv4 address. */
@@ -73,7 +73,6 @@ export const EMPTY_POOL4_MIN_PORT = 61001;
  * protocol, which no Prometheus wants. Totals, ratios and mark capacities stay exact regardless.
  */
 export const MAX_LISTED_ADDRESSES = 1 << 20;
-
 
 /** Addresses [first, last] all with the same merged port ranges. */
 interface Segment {
@@ -149,8 +148,13 @@ function buildSegments(spans: readonly Span[]): { segments: Segment[]; markCapac
       const ports = span.maxPort - span.minPort + 1;
       addMark(span.mark, (span.last - span.first + 1) * ports);
       const previous = segments[segments.length - 1];
-      if (previous !== undefined && previous.last + 1 === span.first && previous.ranges.length === 2 &&
-          previous.ranges[0] === span.minPort && previous.ranges[1] === span.maxPort) {
+      if (
+        previous !== undefined &&
+        previous.last + 1 === span.first &&
+        previous.ranges.length === 2 &&
+        previous.ranges[0] === span.minPort &&
+        previous.ranges[1] === span.maxPort
+      ) {
         previous.last = span.last;
       } else {
         segments.push({ first: span.first, last: span.last, ranges: [span.minPort, span.maxPort], ports });
@@ -187,8 +191,13 @@ function buildSegments(spans: readonly Span[]): { segments: Segment[]; markCapac
       // The usual case: one entry per address (Jool prints pool4 address by address).
       const span = active[0]!;
       addMark(span.mark, addresses * (span.maxPort - span.minPort + 1));
-      if (previous !== undefined && previous.last + 1 === first && previous.ranges.length === 2 &&
-          previous.ranges[0] === span.minPort && previous.ranges[1] === span.maxPort) {
+      if (
+        previous !== undefined &&
+        previous.last + 1 === first &&
+        previous.ranges.length === 2 &&
+        previous.ranges[0] === span.minPort &&
+        previous.ranges[1] === span.maxPort
+      ) {
         previous.last = last;
         continue;
       }

@@ -15,7 +15,11 @@ export function createPortBitmaps(addresses: number): PortBitmaps {
   const bitmaps: Array<Uint32Array | undefined> = new Array(addresses);
   return {
     add(address, port) {
-      const bitmap = (bitmaps[address] ??= new Uint32Array(WORDS));
+      let bitmap = bitmaps[address];
+      if (bitmap === undefined) {
+        bitmap = new Uint32Array(WORDS);
+        bitmaps[address] = bitmap;
+      }
       const bit = 1 << (port & 31);
       const word = bitmap[port >>> 5]!;
       if ((word & bit) !== 0) return false;

@@ -85,8 +85,16 @@ interface Block {
 
 type Column = Exclude<keyof Block, 'rows'>;
 const COLUMNS: readonly Column[] = [
-  'ipv6Remote', 'ipv6RemotePort', 'ipv6Local', 'ipv6LocalPort', 'ipv4Local',
-  'ipv4LocalPort', 'ipv4Remote', 'ipv4RemotePort', 'expiresMs', 'state',
+  'ipv6Remote',
+  'ipv6RemotePort',
+  'ipv6Local',
+  'ipv6LocalPort',
+  'ipv4Local',
+  'ipv4LocalPort',
+  'ipv4Remote',
+  'ipv4RemotePort',
+  'expiresMs',
+  'state',
 ];
 
 function newBlock(rows: number): Block {
@@ -200,4 +208,3 @@ export function createSessionTableBuilder(protocol: Protocol): SessionTableBuild
 export function emptySessionTable(protocol: Protocol): SessionTable {
   return createSessionTableBuilder(protocol).finish();
 }
-

@@ -24,9 +24,10 @@
  * The sliced variant does the same work in slices (addresses, rows, subscribers),
  * yielding to the event loop in between, so a scrape is never held up.
  */
-import type { SessionTable } from './session-table.js';
+
+import { inSlices, SLICE_ROWS } from '../slices.js';
 import type { SubscriberMap } from './destinations.js';
-import { SLICE_ROWS, inSlices } from '../slices.js';
+import type { SessionTable } from './session-table.js';
 
 /**
  * Upper bounds of the "per subscriber" histograms (sessions and BIB entries
@@ -45,9 +46,7 @@ import { SLICE_ROWS, inSlices } from '../slices.js';
  *    per-subscriber port quota, which is why this metric exists).
  * Above 50000 is the +Inf bucket.
  */
-export const SUBSCRIBER_BUCKETS: readonly number[] = [
-  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000,
-];
+export const SUBSCRIBER_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000];
 
 export interface SubscriberHistogram {
   /** Cumulative: buckets[i] is the number of subscribers whose value is <= SUBSCRIBER_BUCKETS[i]. */

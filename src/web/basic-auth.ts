@@ -67,7 +67,10 @@ export function createBasicAuth(options: BasicAuthOptions = {}): BasicAuth {
     let cost = '10';
     for (const hash of users.values()) if (hash.slice(4, 6) > cost) cost = hash.slice(4, 6);
     let dummy = dummies.get(cost);
-    if (dummy === undefined) dummies.set(cost, (dummy = dummyHash(cost)));
+    if (dummy === undefined) {
+      dummy = dummyHash(cost);
+      dummies.set(cost, dummy);
+    }
     return dummy;
   };
 
@@ -85,7 +88,13 @@ export function createBasicAuth(options: BasicAuthOptions = {}): BasicAuth {
       if (credentials === undefined) return 'denied';
       const known = users.get(credentials.user);
       const hash = known ?? dummyFor(users);
-      const key = createHash('sha256').update(credentials.user).update('\0').update(hash).update('\0').update(credentials.password).digest('base64');
+      const key = createHash('sha256')
+        .update(credentials.user)
+        .update('\0')
+        .update(hash)
+        .update('\0')
+        .update(credentials.password)
+        .digest('base64');
       if (known !== undefined && cache.has(key)) return 'ok';
       if (pending >= queueLimit) return 'busy';
       let match: boolean;

@@ -31,12 +31,18 @@ function tokenBucket(intervalMs: number, burst: number, now: () => number): () =
 
 export const REALM = 'jool-session-exporter';
 
-export function createWebGuard(current: () => WebConfig, auth: BasicAuth, log: Logger, now: () => number = () => performance.now()): WebGuard {
+export function createWebGuard(
+  current: () => WebConfig,
+  auth: BasicAuth,
+  log: Logger,
+  now: () => number = () => performance.now(),
+): WebGuard {
   let bucket: { for: WebConfig['rateLimit']; take: () => boolean } | undefined;
 
   const rateLimited = (config: WebConfig): boolean => {
     if (config.rateLimit === undefined) return false;
-    if (bucket?.for !== config.rateLimit) bucket = { for: config.rateLimit, take: tokenBucket(config.rateLimit.intervalMs, config.rateLimit.burst, now) };
+    if (bucket?.for !== config.rateLimit)
+      bucket = { for: config.rateLimit, take: tokenBucket(config.rateLimit.intervalMs, config.rateLimit.burst, now) };
     return !bucket.take();
   };
 

@@ -16,7 +16,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log.js';
 import { checkTls, clientCertOptions, clientCertProblem, secureContextOptions } from './tls.js';
-import { WebConfigError, readWebConfig, type WebConfig } from './web-config.js';
+import { readWebConfig, type WebConfig, WebConfigError } from './web-config.js';
 
 export interface Web {
   /** The config in force; without --web.config.file, plain HTTP with no protection. */
@@ -50,7 +50,12 @@ function fingerprint(config: WebConfig): string {
 }
 
 function describe(config: WebConfig) {
-  return { tls: config.tls !== undefined, client_auth: config.tls?.clientAuth, basic_auth_users: config.users.size, rate_limit: config.rateLimit !== undefined };
+  return {
+    tls: config.tls !== undefined,
+    client_auth: config.tls?.clientAuth,
+    basic_auth_users: config.users.size,
+    rate_limit: config.rateLimit !== undefined,
+  };
 }
 
 export function openWeb(file: string | undefined, log: Logger, reloadIntervalMs = 1000): Web {
@@ -105,7 +110,10 @@ export function openWeb(file: string | undefined, log: Logger, reloadIntervalMs 
         server = createHttpServer(app);
       } else {
         // HTTP/1.1 only: http_server_config.http2 is accepted but there is no HTTP/2 (docs/security.md).
-        server = createHttpsServer({ ...secureContextOptions(config.tls), ...clientCertOptions(config.tls), ALPNProtocols: ['http/1.1'] }, app);
+        server = createHttpsServer(
+          { ...secureContextOptions(config.tls), ...clientCertOptions(config.tls), ALPNProtocols: ['http/1.1'] },
+          app,
+        );
         server.prependListener('secureConnection', (socket: TLSSocket) => {
           const problem = config.tls === undefined ? undefined : clientCertProblem(socket, config.tls);
           if (problem !== undefined) {

@@ -10,7 +10,7 @@
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import ipaddr from 'ipaddr.js';
-import { WebConfigError, type TlsSettings } from './web-config.js';
+import { type TlsSettings, WebConfigError } from './web-config.js';
 
 export function secureContextOptions(tls: TlsSettings): SecureContextOptions {
   return {
@@ -57,7 +57,7 @@ export function checkTls(tls: TlsSettings): void {
     createSecureContext(secureContextOptions(tls));
   } catch (error) {
     const message = (error as Error).message;
-    const culprit = /key|PEM|decoder|private/i.test(message) ? where(tls, 'key') + ' with ' + where(tls, 'cert') : 'tls_server_config';
+    const culprit = /key|PEM|decoder|private/i.test(message) ? `${where(tls, 'key')} with ${where(tls, 'cert')}` : 'tls_server_config';
     throw new WebConfigError(`${culprit}: ${message}`);
   }
 }

@@ -16,12 +16,12 @@ import {
   CIPHER_SUITES,
   CLIENT_AUTH_ALIASES,
   CLIENT_AUTH_TYPES,
+  type ClientAuthType,
   CURVES,
+  TLS_VERSIONS,
   TLS13_OPENSSL_SUITES,
   TLS13_SUITES,
-  TLS_VERSIONS,
   VERSION_ORDER,
-  type ClientAuthType,
 } from './go-tls-names.js';
 
 export class WebConfigError extends Error {}
@@ -82,7 +82,7 @@ function object(value: unknown, where: string): Node {
 function onlyKeys(node: Node, allowed: readonly string[], where: string): void {
   for (const key of Object.keys(node)) {
     if (!allowed.includes(key)) {
-      throw new WebConfigError(`${where ? where + ': ' : ''}unknown key "${key}" (known: ${allowed.join(', ')})`);
+      throw new WebConfigError(`${where ? `${where}: ` : ''}unknown key "${key}" (known: ${allowed.join(', ')})`);
     }
   }
 }
@@ -104,7 +104,8 @@ function optionalBoolean(node: Node, key: string, where: string): boolean | unde
 function optionalStrings(node: Node, key: string, where: string): string[] | undefined {
   const value = node[key];
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new WebConfigError(`${where}.${key}: expected a list of strings`);
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
+    throw new WebConfigError(`${where}.${key}: expected a list of strings`);
   return value as string[];
 }
 
@@ -112,7 +113,9 @@ function readPem(file: string, key: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new WebConfigError(`tls_server_config.${key}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new WebConfigError(
+      `tls_server_config.${key}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -120,7 +123,8 @@ function readPem(file: string, key: string): string {
 function pem(node: Node, inlineKey: string, fileKey: string, folder: string): { text: string; file: string | undefined } | undefined {
   const inline = optionalString(node, inlineKey, 'tls_server_config');
   const fileName = optionalString(node, fileKey, 'tls_server_config');
-  if (inline !== undefined && fileName !== undefined) throw new WebConfigError(`tls_server_config: give ${inlineKey} or ${fileKey}, not both`);
+  if (inline !== undefined && fileName !== undefined)
+    throw new WebConfigError(`tls_server_config: give ${inlineKey} or ${fileKey}, not both`);
   if (fileName !== undefined) {
     if (fileName === '') throw new WebConfigError(`tls_server_config.${fileKey}: must not be empty`);
     const file = resolve(folder, fileName);
@@ -131,7 +135,8 @@ function pem(node: Node, inlineKey: string, fileKey: string, folder: string): { 
 
 function version(node: Node, key: string, fallback: string): string {
   const value = optionalString(node, key, 'tls_server_config') ?? fallback;
-  if (TLS_VERSIONS[value] === undefined) throw new WebConfigError(`tls_server_config.${key}: "${value}" is not one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
+  if (TLS_VERSIONS[value] === undefined)
+    throw new WebConfigError(`tls_server_config.${key}: "${value}" is not one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
   return value;
 }
 
@@ -139,7 +144,21 @@ function parseTls(value: unknown, folder: string): TlsSettings | undefined {
   const node = object(value, 'tls_server_config');
   onlyKeys(
     node,
-    ['cert', 'key', 'client_ca', 'cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'client_allowed_sans', 'min_version', 'max_version', 'cipher_suites', 'prefer_server_cipher_suites', 'curve_preferences'],
+    [
+      'cert',
+      'key',
+      'client_ca',
+      'cert_file',
+      'key_file',
+      'client_auth_type',
+      'client_ca_file',
+      'client_allowed_sans',
+      'min_version',
+      'max_version',
+      'cipher_suites',
+      'prefer_server_cipher_suites',
+      'curve_preferences',
+    ],
     'tls_server_config',
   );
   // Like the toolkit: an empty tls_server_config means plain HTTP.
@@ -152,30 +171,44 @@ function parseTls(value: unknown, folder: string): TlsSettings | undefined {
 
   const authText = optionalString(node, 'client_auth_type', 'tls_server_config') ?? 'NoClientCert';
   const clientAuth: ClientAuthType | undefined = CLIENT_AUTH_ALIASES[authText] ?? CLIENT_AUTH_TYPES.find((t) => t === authText);
-  if (clientAuth === undefined) throw new WebConfigError(`tls_server_config.client_auth_type: "${authText}" is not one of ${CLIENT_AUTH_TYPES.join(', ')}`);
+  if (clientAuth === undefined)
+    throw new WebConfigError(`tls_server_config.client_auth_type: "${authText}" is not one of ${CLIENT_AUTH_TYPES.join(', ')}`);
   if (clientCa !== undefined && clientAuth === 'NoClientCert') {
-    throw new WebConfigError('tls_server_config: client_ca_file is set but client_auth_type is NoClientCert (set RequireAndVerifyClientCert to check client certificates)');
+    throw new WebConfigError(
+      'tls_server_config: client_ca_file is set but client_auth_type is NoClientCert (set RequireAndVerifyClientCert to check client certificates)',
+    );
   }
   if ((clientAuth === 'VerifyClientCertIfGiven' || clientAuth === 'RequireAndVerifyClientCert') && clientCa === undefined) {
     // Go would verify against the system's roots: any certificate a public CA signed would pass.
-    throw new WebConfigError(`tls_server_config: client_auth_type ${clientAuth} needs client_ca_file, the CA that signs the client certificates`);
+    throw new WebConfigError(
+      `tls_server_config: client_auth_type ${clientAuth} needs client_ca_file, the CA that signs the client certificates`,
+    );
   }
   const clientAllowedSans = optionalStrings(node, 'client_allowed_sans', 'tls_server_config');
   if (clientAllowedSans !== undefined && clientAuth !== 'RequireAnyClientCert' && clientAuth !== 'RequireAndVerifyClientCert') {
-    throw new WebConfigError('tls_server_config: client_allowed_sans needs client_auth_type RequireAndVerifyClientCert or RequireAnyClientCert');
+    throw new WebConfigError(
+      'tls_server_config: client_allowed_sans needs client_auth_type RequireAndVerifyClientCert or RequireAnyClientCert',
+    );
   }
 
   const min = version(node, 'min_version', 'TLS12');
   const max = version(node, 'max_version', 'TLS13');
-  if (VERSION_ORDER.indexOf(min) > VERSION_ORDER.indexOf(max)) throw new WebConfigError(`tls_server_config: min_version ${min} is above max_version ${max}`);
+  if (VERSION_ORDER.indexOf(min) > VERSION_ORDER.indexOf(max))
+    throw new WebConfigError(`tls_server_config: min_version ${min} is above max_version ${max}`);
 
   const suites = optionalStrings(node, 'cipher_suites', 'tls_server_config');
   let ciphers: string | undefined;
   if (suites !== undefined && suites.length > 0) {
     const names = suites.map((name) => {
-      if (TLS13_SUITES.includes(name)) throw new WebConfigError(`tls_server_config.cipher_suites: ${name} is a TLS 1.3 suite; TLS 1.3 suites cannot be configured (as in Go)`);
+      if (TLS13_SUITES.includes(name))
+        throw new WebConfigError(
+          `tls_server_config.cipher_suites: ${name} is a TLS 1.3 suite; TLS 1.3 suites cannot be configured (as in Go)`,
+        );
       const openssl = CIPHER_SUITES[name];
-      if (openssl === undefined) throw new WebConfigError(`tls_server_config.cipher_suites: unknown cipher suite "${name}" (Go names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)`);
+      if (openssl === undefined)
+        throw new WebConfigError(
+          `tls_server_config.cipher_suites: unknown cipher suite "${name}" (Go names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)`,
+        );
       return openssl;
     });
     ciphers = [TLS13_OPENSSL_SUITES, ...names].join(':');
@@ -187,7 +220,10 @@ function parseTls(value: unknown, folder: string): TlsSettings | undefined {
     ecdhCurve = curves
       .map((name) => {
         const group = CURVES[name];
-        if (group === undefined) throw new WebConfigError(`tls_server_config.curve_preferences: unknown or unsupported curve "${name}" (one of ${Object.keys(CURVES).join(', ')})`);
+        if (group === undefined)
+          throw new WebConfigError(
+            `tls_server_config.curve_preferences: unknown or unsupported curve "${name}" (one of ${Object.keys(CURVES).join(', ')})`,
+          );
         return group;
       })
       .join(':');
@@ -214,9 +250,12 @@ function parseUsers(value: unknown): Map<string, string> {
   const users = new Map<string, string>();
   for (const [user, hash] of Object.entries(object(value, 'basic_auth_users'))) {
     // The user name is not echoed in a message (it may be personal); the hash never is.
-    if (user === '' || user.includes(':')) throw new WebConfigError('basic_auth_users: a user name must be non-empty and hold no ":" (basic authentication splits on it)');
+    if (user === '' || user.includes(':'))
+      throw new WebConfigError('basic_auth_users: a user name must be non-empty and hold no ":" (basic authentication splits on it)');
     if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) {
-      throw new WebConfigError(`basic_auth_users: the hash of user number ${users.size + 1} is not a bcrypt hash ($2y$, $2a$ or $2b$, cost 04 to 31; make one with htpasswd -nBC 10 USER)`);
+      throw new WebConfigError(
+        `basic_auth_users: the hash of user number ${users.size + 1} is not a bcrypt hash ($2y$, $2a$ or $2b$, cost 04 to 31; make one with htpasswd -nBC 10 USER)`,
+      );
     }
     users.set(user, hash);
   }
@@ -229,10 +268,14 @@ function parseHttpServerConfig(value: unknown): { headers: Record<string, string
   const headers: Record<string, string> = {};
   for (const [name, text] of Object.entries(object(node.headers, 'http_server_config.headers'))) {
     const allowed = ALLOWED_HEADERS[name];
-    if (allowed === undefined) throw new WebConfigError(`http_server_config.headers: header "${name}" cannot be set (allowed: ${Object.keys(ALLOWED_HEADERS).join(', ')})`);
+    if (allowed === undefined)
+      throw new WebConfigError(
+        `http_server_config.headers: header "${name}" cannot be set (allowed: ${Object.keys(ALLOWED_HEADERS).join(', ')})`,
+      );
     if (text === null || text === '') continue; // "Unset if blank"
     if (typeof text !== 'string') throw new WebConfigError(`http_server_config.headers.${name}: expected a string`);
-    if (allowed !== null && !allowed.includes(text.toLowerCase())) throw new WebConfigError(`http_server_config.headers.${name}: "${text}" is not one of ${allowed.join(', ')}`);
+    if (allowed !== null && !allowed.includes(text.toLowerCase()))
+      throw new WebConfigError(`http_server_config.headers.${name}: "${text}" is not one of ${allowed.join(', ')}`);
     if (/[\r\n]/.test(text)) throw new WebConfigError(`http_server_config.headers.${name}: must be one line`);
     headers[name] = text;
   }
@@ -250,7 +293,8 @@ function parseRateLimit(value: unknown): WebConfig['rateLimit'] {
     throw new WebConfigError(`rate_limit.interval: ${(error as Error).message}`);
   }
   const burst = node.burst ?? 0;
-  if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 0) throw new WebConfigError('rate_limit.burst: expected a whole number');
+  if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 0)
+    throw new WebConfigError('rate_limit.burst: expected a whole number');
   if (intervalMs === 0) return undefined; // "set to 0 to disable rate limiter"
   if (burst === 0) throw new WebConfigError('rate_limit.burst: must be at least 1 when interval is set (0 would refuse every request)');
   return { intervalMs, burst };
@@ -284,7 +328,9 @@ export function readWebConfig(file: string): WebConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new WebConfigError(`--web.config.file=${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new WebConfigError(
+      `--web.config.file=${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   try {
     return parseWebConfig(text, file);

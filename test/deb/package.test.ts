@@ -6,13 +6,14 @@
  *
  * Without the .deb the suite is skipped, except with CI set: then it fails.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetrics, waitFor } from '../support/exporter.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -109,7 +110,10 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
     mkdirSync(unitDir);
     const unit = readFileSync(join(tree, 'usr/lib/systemd/system', `${NAME}.service`), 'utf8');
     expect(unit).toContain(`ExecStart=/usr/bin/${NAME} `);
-    writeFileSync(join(unitDir, `${NAME}.service`), unit.replace(`ExecStart=/usr/bin/${NAME} `, `ExecStart=${join(tree, 'usr/bin', NAME)} `));
+    writeFileSync(
+      join(unitDir, `${NAME}.service`),
+      unit.replace(`ExecStart=/usr/bin/${NAME} `, `ExecStart=${join(tree, 'usr/bin', NAME)} `),
+    );
     const verify = run('systemd-analyze', ['verify', join(unitDir, `${NAME}.service`)]);
     expect(verify.stderr).toBe('');
     expect(verify.status).toBe(0);
@@ -141,17 +145,25 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
     });
 
     it('serves /metrics and /sessions.csv from the demo source, and stops cleanly', async () => {
-      child = spawn(join(tree, 'usr/bin', NAME), ['--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      child = spawn(join(tree, 'usr/bin', NAME), ['--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s'], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       child.stderr!.on('data', (chunk) => (log += chunk));
-      const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined), 60_000);
+      const port = await waitFor(
+        () => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined),
+        60_000,
+      );
       expect(port, log).not.toBe('exited');
       const url = `http://127.0.0.1:${port}`;
-      await waitFor(async () => (await fetch(url + '/readyz')).status === 200, 60_000);
-      const metrics = parseMetrics(await (await fetch(url + '/metrics')).text());
+      await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 60_000);
+      const metrics = parseMetrics(await (await fetch(`${url}/metrics`)).text());
       expect(metrics.get('jool_up{jool_instance="default"}')).toBe(1);
       expect(metrics.get('jool_sessions{jool_instance="default",protocol="tcp"}')).toBeGreaterThan(0);
-      expect([...metrics.keys()].some((key) => key.startsWith(`jool_session_exporter_build_info{version="${PKG.version}",nodejs_version="v20.`))).toBe(true);
-      const csv = await fetch(url + '/sessions.csv?protocol=tcp');
+      expect(
+        [...metrics.keys()].some((key) => key.startsWith(`jool_session_exporter_build_info{version="${PKG.version}",nodejs_version="v20.`)),
+      ).toBe(true);
+      const csv = await fetch(`${url}/sessions.csv?protocol=tcp`);
       expect(csv.status).toBe(200);
       const lines = (await csv.text()).split('\n').filter(Boolean);
       expect(lines.length).toBeGreaterThan(1);
@@ -170,6 +182,7 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
 // in CI or when asked, and never over an installation that was there before.
 
 const INSTALL = HAVE_DEB && process.getuid?.() === 0 && (process.env.CI !== undefined || process.env.JOOL_DEB_INSTALL === '1');
+// biome-ignore lint/suspicious/noTemplateCurlyInString: ${Status} is dpkg-query's format, not JavaScript's
 const preinstalled = INSTALL && run('dpkg-query', ['-W', '-f=${Status}', NAME]).stdout.includes('installed');
 
 /** dpkg, waiting for its lock when another apt or dpkg holds it. */
@@ -213,8 +226,11 @@ describe.runIf(INSTALL && !preinstalled)('installing it with dpkg (root, CI)', (
     expect(run('pgrep', ['-x', NAME]).status).not.toBe(0);
   });
 
-  it('a reinstallation (as an upgrade) keeps the operator\'s edits of the conffile', () => {
-    const edited = readFileSync(CONFFILE, 'utf8').replace(/^JOOL_SESSION_EXPORTER_JOOL_INSTANCE=.*$/m, 'JOOL_SESSION_EXPORTER_JOOL_INSTANCE=edited-by-operator');
+  it("a reinstallation (as an upgrade) keeps the operator's edits of the conffile", () => {
+    const edited = readFileSync(CONFFILE, 'utf8').replace(
+      /^JOOL_SESSION_EXPORTER_JOOL_INSTANCE=.*$/m,
+      'JOOL_SESSION_EXPORTER_JOOL_INSTANCE=edited-by-operator',
+    );
     writeFileSync(CONFFILE, edited);
     const again = dpkg('-i', DEB);
     expect(again.status, again.stderr).toBe(0);
@@ -234,7 +250,14 @@ describe.runIf(INSTALL && !preinstalled)('installing it with dpkg (root, CI)', (
   it('dpkg -P: nothing is left behind', () => {
     const purge = dpkg('-P', NAME);
     expect(purge.status, purge.stderr).toBe(0);
-    for (const path of [CONFFILE, WANTS, MASK, '/var/lib/jool-session-exporter', `/var/lib/systemd/deb-systemd-helper-enabled/${NAME}.service.dsh-also`, `/var/lib/systemd/deb-systemd-helper-masked/${NAME}.service`]) {
+    for (const path of [
+      CONFFILE,
+      WANTS,
+      MASK,
+      '/var/lib/jool-session-exporter',
+      `/var/lib/systemd/deb-systemd-helper-enabled/${NAME}.service.dsh-also`,
+      `/var/lib/systemd/deb-systemd-helper-masked/${NAME}.service`,
+    ]) {
       expect(exists(path), path).toBe(false);
     }
     expect(getent('passwd', 'jool-exporter')).toBe(false);

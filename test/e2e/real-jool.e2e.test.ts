@@ -22,7 +22,7 @@
  * prerequisites the suite is skipped with a warning, except under CI (env CI
  * set), where it fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -251,8 +251,7 @@ function checkSubscribers(samples: Sample[], instance: Instance, truth: Truth, l
     expect(value(samples, 'jool_bib_entries_per_subscriber_sum', labels), where).toBe(distinct(truth.tables[p], bibKey));
     // With at most --clients.top subscribers, the "top" series list every one of them.
     expect(want.count.size, `${where}: more subscribers than --clients.top`).toBeLessThanOrEqual(CLIENTS_TOP);
-    const top = (name: string) =>
-      new Map(find(samples, name, labels).map((s) => [labelKey(s.labels.subscriber!, len), s.value]));
+    const top = (name: string) => new Map(find(samples, name, labels).map((s) => [labelKey(s.labels.subscriber!, len), s.value]));
     expect(top('jool_top_subscriber_sessions'), where).toEqual(want.count);
     expect(top('jool_top_subscriber_bib_entries'), where).toEqual(want.bib);
   }
@@ -292,7 +291,12 @@ class Exporter {
       ...flags,
     ];
     const log = fs.openSync(this.logFile, 'w');
-    fs.writeSync(log, `# ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}node ${args.join(' ')}\n`);
+    fs.writeSync(
+      log,
+      `# ${Object.entries(env)
+        .map(([k, v]) => `${k}=${v} `)
+        .join('')}node ${args.join(' ')}\n`,
+    );
     this.child = spawn(process.execPath, args, { cwd: REPO_DIR, env: vm.env(env), stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.child.on('exit', (code, signal) => {
@@ -450,10 +454,16 @@ describe.skipIf(!underE2eConfig || (missing !== undefined && !onCi))('exporter a
       expect(lines.every((l, i) => l === (i === 200000 ? '' : String(i + 1)))).toBe(true);
     });
 
-    it('serves concurrent jool-vm processes, each with jool\'s exit status', async () => {
+    it("serves concurrent jool-vm processes, each with jool's exit status", async () => {
       const run = (args: string[], env: Record<string, string> = {}) => runHost(JOOL_VM, args, vm.env(env));
       const tcp = ['session', 'display', '--tcp', '--csv', '--numeric'];
-      const results = await Promise.all([run(tcp), run(tcp), run(tcp), run(['-i', 'nope', ...tcp]), run(['-i', 'alt', ...tcp], { JOOL_VM_NETNS: 'alt' })]);
+      const results = await Promise.all([
+        run(tcp),
+        run(tcp),
+        run(tcp),
+        run(['-i', 'nope', ...tcp]),
+        run(['-i', 'alt', ...tcp], { JOOL_VM_NETNS: 'alt' }),
+      ]);
       for (const r of results.slice(0, 3)) {
         expect(r.code).toBe(0);
         expect(keys(parseCsv(r.stdout).rows)).toEqual(keys(truth.default!.tables.tcp));
@@ -676,7 +686,11 @@ describe.skipIf(!underE2eConfig || (missing !== undefined && !onCi))('exporter a
       await e.waitReady();
       timings.discoveryReady = Date.now() - t;
       const samples = await e.metrics();
-      expect(find(samples, 'jool_up', {}).map((s) => s.labels.jool_instance).sort()).toEqual([ALT.key, DEFAULT.key]);
+      expect(
+        find(samples, 'jool_up', {})
+          .map((s) => s.labels.jool_instance)
+          .sort(),
+      ).toEqual([ALT.key, DEFAULT.key]);
       for (const instance of INSTANCES) expect(value(samples, 'jool_up', { jool_instance: instance.key }), instance.key).toBe(1);
       expect(value(samples, 'jool_instances_unreachable', {})).toBe(0);
       expect(value(samples, 'jool_instance_discovery_failures_total', {})).toBe(0);
@@ -729,7 +743,7 @@ describe.skipIf(!underE2eConfig || (missing !== undefined && !onCi))('exporter a
       await nope.stop();
     });
 
-    it('a static BIB entry outside pool4 is refused (exit 22); the scenario\'s orphan is what `pool4 remove --quick` left', async () => {
+    it("a static BIB entry outside pool4 is refused (exit 22); the scenario's orphan is what `pool4 remove --quick` left", async () => {
       const r = await vm.jool(['-i', 'default', 'bib', 'add', '--tcp', '2001:db8:1::12#8002', '192.0.2.1#5001']);
       expect(r.code).toBe(22);
       expect(r.stderr).toMatch(/does not belong to pool4/);
@@ -760,7 +774,8 @@ describe.skipIf(!underE2eConfig || (missing !== undefined && !onCi))('exporter a
       expect(r253.code).toBe(253);
       expect(r253.stdout).toBe('');
       expect(r253.stderr).toMatch(/socket family doesn't seem to exist/);
-      const failuresBefore = value(await main.metrics(), 'jool_session_poll_failures_total', { jool_instance: 'default', reason: 'exit' }) ?? 0;
+      const failuresBefore =
+        value(await main.metrics(), 'jool_session_poll_failures_total', { jool_instance: 'default', reason: 'exit' }) ?? 0;
       await main.waitFor('another failed poll after rmmod jool_common', async () => {
         const s = await main.metrics();
         return (value(s, 'jool_session_poll_failures_total', { jool_instance: 'default', reason: 'exit' }) ?? 0) > failuresBefore;

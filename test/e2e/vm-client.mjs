@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
 // Host side of the e2e VM's command channel (the VM side is vm/agent.c).
 //
 // One TCP connection per command to 127.0.0.1:PORT, which QEMU forwards
@@ -18,7 +19,6 @@
 //
 // As a module:    import { runInVm } from './vm-client.mjs'
 import net from 'node:net';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -13,13 +13,13 @@
  * per command gives independent concurrent calls, streaming and clean
  * cancellation for free; a serial line would need our own multiplexing.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: plain ESM JavaScript (it is also the jool-vm executable), no type declarations
-import { runInVm as runInVmJs, joolArgv } from './vm-client.mjs';
+import { joolArgv, runInVm as runInVmJs } from './vm-client.mjs';
 
 export const E2E_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = path.resolve(E2E_DIR, '..', '..');
@@ -62,6 +62,7 @@ function freePort(): Promise<number> {
     srv.on('error', reject);
   });
 }
+
 export { freePort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,15 +91,29 @@ export class Vm {
     this.port = await freePort();
     const console = fs.openSync(this.consoleFile, 'w');
     const args = [
-      '-accel', 'tcg', '-cpu', 'max', '-nographic',
-      '-m', '512', '-smp', '1', '-no-reboot',
-      '-kernel', path.join(CACHE_DIR, 'vmlinuz'),
-      '-initrd', path.join(CACHE_DIR, 'initramfs.cpio.gz'),
-      '-append', `console=ttyS0 quiet panic=-1 e2e.port=${AGENT_PORT_IN_VM}`,
+      '-accel',
+      'tcg',
+      '-cpu',
+      'max',
+      '-nographic',
+      '-m',
+      '512',
+      '-smp',
+      '1',
+      '-no-reboot',
+      '-kernel',
+      path.join(CACHE_DIR, 'vmlinuz'),
+      '-initrd',
+      path.join(CACHE_DIR, 'initramfs.cpio.gz'),
+      '-append',
+      `console=ttyS0 quiet panic=-1 e2e.port=${AGENT_PORT_IN_VM}`,
       '-nic',
       `user,model=e1000,restrict=on,net=203.0.113.0/24,host=203.0.113.2,ipv6=off,` +
         `hostfwd=tcp:127.0.0.1:${this.port}-203.0.113.15:${AGENT_PORT_IN_VM}`,
-      '-monitor', 'none', '-serial', 'stdio',
+      '-monitor',
+      'none',
+      '-serial',
+      'stdio',
     ];
     fs.appendFileSync(this.consoleFile, `# qemu-system-x86_64 ${args.join(' ')}\n`);
     this.qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', console, console] });

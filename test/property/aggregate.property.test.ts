@@ -5,14 +5,15 @@
  * computes from the sessions the reference parser (reference-session-parser.ts) reads: plain
  * arrays, Sets and Maps of strings, ipaddr.js for the prefixes.
  */
-import { describe, it, expect } from 'vitest';
+
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
-import { mutate, mutation, sessionTable } from './arbitraries.js';
-import { REFERENCE_TCP_STATES, referenceParseSessions, type RefSession } from './reference-session-parser.js';
+import { describe, expect, it } from 'vitest';
 import { parseSessionCsv } from '../../src/parse/session-csv.js';
 import { aggregateTable, aggregateTableInSlices } from '../../src/table/aggregate.js';
 import { computeSubscribers } from '../../src/table/subscribers.js';
+import { mutate, mutation, sessionTable } from './arbitraries.js';
+import { REFERENCE_TCP_STATES, type RefSession, referenceParseSessions } from './reference-session-parser.js';
 
 const SEED = process.env.FC_SEED === 'random' ? Date.now() : Number(process.env.FC_SEED ?? 10);
 const params = { seed: SEED, numRuns: Number(process.env.FC_RUNS ?? 200) };
@@ -33,8 +34,13 @@ function referenceAggregate(sessions: readonly RefSession[]) {
 function referenceSubscribers(sessions: readonly RefSession[], prefixLength: number) {
   const perSubscriber = new Map<string, { sessions: number; bib: Set<string> }>();
   for (const s of sessions) {
-    const text = s.ipv6Remote.startsWith('::') && !s.ipv6Remote.slice(2).includes(':') && s.ipv6Remote.includes('.') ? `0${s.ipv6Remote}` : s.ipv6Remote;
-    const parts = ipaddr.IPv6.parse(text).parts.map((g, i) => g & (0xffff << (16 - Math.max(0, Math.min(16, prefixLength - 16 * i)))) & 0xffff);
+    const text =
+      s.ipv6Remote.startsWith('::') && !s.ipv6Remote.slice(2).includes(':') && s.ipv6Remote.includes('.')
+        ? `0${s.ipv6Remote}`
+        : s.ipv6Remote;
+    const parts = ipaddr.IPv6.parse(text).parts.map(
+      (g, i) => g & (0xffff << (16 - Math.max(0, Math.min(16, prefixLength - 16 * i)))) & 0xffff,
+    );
     const label = new ipaddr.IPv6(parts).toRFC5952String() + (prefixLength === 128 ? '' : `/${prefixLength}`);
     const entry = perSubscriber.get(label) ?? { sessions: 0, bib: new Set<string>() };
     entry.sessions++;
@@ -49,7 +55,9 @@ function referenceSubscribers(sessions: readonly RefSession[], prefixLength: num
 }
 
 const damagedTable = sessionTable({ maxRows: 40 }).chain((t) =>
-  fc.tuple(fc.constant(t), fc.array(mutation, { maxLength: 6 })).map(([table, mutations]) => ({ protocol: table.protocol, text: mutate(table, mutations).text })),
+  fc
+    .tuple(fc.constant(t), fc.array(mutation, { maxLength: 6 }))
+    .map(([table, mutations]) => ({ protocol: table.protocol, text: mutate(table, mutations).text })),
 );
 
 describe('aggregates: the fast path equals a simple reference', () => {

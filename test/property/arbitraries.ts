@@ -28,8 +28,25 @@ const HOUR = 3_600_000;
 export const MAX_EXPIRY_MS = 9_999_999 * HOUR + 3_599_999;
 
 /** Edges: zero, each unit's rollover, Jool's 2^32 ms timeout, the 7-digit hour limit. */
-const EDGE_EXPIRIES = [0, 1, 9, 10, 99, 100, 999, 1000, 59_999, 60_000, 3_599_999, HOUR, 99 * HOUR + 3_599_999,
-  100 * HOUR, 2 ** 32 - 1, 2 ** 32, MAX_EXPIRY_MS];
+const EDGE_EXPIRIES = [
+  0,
+  1,
+  9,
+  10,
+  99,
+  100,
+  999,
+  1000,
+  59_999,
+  60_000,
+  3_599_999,
+  HOUR,
+  99 * HOUR + 3_599_999,
+  100 * HOUR,
+  2 ** 32 - 1,
+  2 ** 32,
+  MAX_EXPIRY_MS,
+];
 
 export const expiryMs = fc.oneof(
   fc.constantFrom(...EDGE_EXPIRIES),
@@ -41,8 +58,17 @@ export const port = fc.oneof(fc.constantFrom(0, 1, 9, 10, 80, 1024, 9999, 10000,
 
 // A few fixed addresses next to random ones, so tables repeat addresses as real ones do.
 export const ipv6 = fc.oneof(
-  fc.constantFrom('2001:db8::a', '64:ff9b::c000:205', '::', '::1', '::ffff:192.0.2.1', '64:ff9b::192.0.2.5',
-    'fe80::1', '2001:db8:0:0:1:0:0:1', 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255'),
+  fc.constantFrom(
+    '2001:db8::a',
+    '64:ff9b::c000:205',
+    '::',
+    '::1',
+    '::ffff:192.0.2.1',
+    '64:ff9b::192.0.2.5',
+    'fe80::1',
+    '2001:db8:0:0:1:0:0:1',
+    'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255',
+  ),
   fc.ipV6(),
 );
 
@@ -50,8 +76,14 @@ export const ipv4 = fc.oneof(fc.constantFrom('192.0.2.1', '0.0.0.0', '255.255.25
 
 export function sessionOf(protocol: RefProtocol): fc.Arbitrary<RefSession> {
   return fc.record({
-    ipv6Remote: ipv6, ipv6RemotePort: port, ipv6Local: ipv6, ipv6LocalPort: port,
-    ipv4Local: ipv4, ipv4LocalPort: port, ipv4Remote: ipv4, ipv4RemotePort: port,
+    ipv6Remote: ipv6,
+    ipv6RemotePort: port,
+    ipv6Local: ipv6,
+    ipv6LocalPort: port,
+    ipv4Local: ipv4,
+    ipv4LocalPort: port,
+    ipv4Remote: ipv4,
+    ipv4RemotePort: port,
     expiresMs: expiryMs,
     state: protocol === 'tcp' ? fc.constantFrom<string | null>(...REFERENCE_TCP_STATES) : fc.constant(null),
   });
@@ -73,8 +105,18 @@ export function formatExpiry(ms: number, dialect: Dialect): string {
 
 /** One row as Jool prints it; `emptyState` adds Jool 3's empty State field to UDP and ICMP rows. */
 export function renderRow(protocol: RefProtocol, s: RefSession, dialect: Dialect, emptyState: boolean): string {
-  const fields = [protocol.toUpperCase(), s.ipv6Remote, s.ipv6RemotePort, s.ipv6Local, s.ipv6LocalPort, s.ipv4Local,
-    s.ipv4LocalPort, s.ipv4Remote, s.ipv4RemotePort, formatExpiry(s.expiresMs, dialect)];
+  const fields = [
+    protocol.toUpperCase(),
+    s.ipv6Remote,
+    s.ipv6RemotePort,
+    s.ipv6Local,
+    s.ipv6LocalPort,
+    s.ipv4Local,
+    s.ipv4LocalPort,
+    s.ipv4Remote,
+    s.ipv4RemotePort,
+    formatExpiry(s.expiresMs, dialect),
+  ];
   if (protocol === 'tcp') fields.push(s.state!);
   else if (emptyState) fields.push('');
   return fields.join(',');
@@ -86,18 +128,20 @@ export const dialect = fc.constantFrom<Dialect>('jool4', 'jool3');
 /** A valid table of `protocol` (any, by default) in either dialect. */
 export function sessionTable(options: { protocol?: RefProtocol; maxRows?: number } = {}): fc.Arbitrary<GeneratedTable> {
   return (options.protocol === undefined ? protocol : fc.constant(options.protocol)).chain((p) =>
-    fc.record({
-      protocol: fc.constant(p),
-      dialect,
-      rows: fc.array(fc.tuple(sessionOf(p), fc.boolean()), { maxLength: options.maxRows ?? 40 }),
-      header: fc.boolean(),
-      finalNewline: fc.boolean(),
-    }).map(({ protocol: proto, dialect: d, rows, header, finalNewline }) => {
-      const lines = rows.map(([s, emptyState]) => renderRow(proto, s, d, emptyState));
-      if (header) lines.unshift(HEADER);
-      const text = lines.join('\n') + (finalNewline && lines.length > 0 ? '\n' : '');
-      return { protocol: proto, dialect: d, sessions: rows.map(([s]) => s), text };
-    }),
+    fc
+      .record({
+        protocol: fc.constant(p),
+        dialect,
+        rows: fc.array(fc.tuple(sessionOf(p), fc.boolean()), { maxLength: options.maxRows ?? 40 }),
+        header: fc.boolean(),
+        finalNewline: fc.boolean(),
+      })
+      .map(({ protocol: proto, dialect: d, rows, header, finalNewline }) => {
+        const lines = rows.map(([s, emptyState]) => renderRow(proto, s, d, emptyState));
+        if (header) lines.unshift(HEADER);
+        const text = lines.join('\n') + (finalNewline && lines.length > 0 ? '\n' : '');
+        return { protocol: proto, dialect: d, sessions: rows.map(([s]) => s), text };
+      }),
   );
 }
 
@@ -122,15 +166,22 @@ const index = fc.nat({ max: 10_000 });
 
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), line: index, at: index }),
-  fc.record({ kind: fc.constant('extra-field' as const), line: index,
-    field: fc.oneof(fc.constant(''), fc.constantFrom('ESTABLISHED', 'x', ' ', '0:00:01'), fc.string({ maxLength: 8 })) }),
+  fc.record({
+    kind: fc.constant('extra-field' as const),
+    line: index,
+    field: fc.oneof(fc.constant(''), fc.constantFrom('ESTABLISHED', 'x', ' ', '0:00:01'), fc.string({ maxLength: 8 })),
+  }),
   fc.record({ kind: fc.constant('flip' as const), line: index, at: index, byte: anyByte }),
   fc.record({ kind: fc.constant('insert' as const), line: index, at: index, byte: anyByte }),
   fc.record({ kind: fc.constant('delete' as const), line: index, at: index }),
   fc.record({ kind: fc.constant('duplicate-comma' as const), line: index, at: index }),
   // Zeros before a field: a port such as 000080 or an octet such as 010 is not what Jool prints.
-  fc.record({ kind: fc.constant('leading-zeros' as const), line: index, field: fc.nat({ max: 10 }),
-    zeros: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({
+    kind: fc.constant('leading-zeros' as const),
+    line: index,
+    field: fc.nat({ max: 10 }),
+    zeros: fc.integer({ min: 1, max: 3 }),
+  }),
 );
 
 export interface MutatedTable {
@@ -151,11 +202,21 @@ export function mutate(t: GeneratedTable, mutations: readonly Mutation[]): Mutat
     touched.add(n);
     const at = 'at' in m ? m.at % (line.length + 1) : 0;
     switch (m.kind) {
-      case 'truncate': lines[n] = line.slice(0, at); break;
-      case 'extra-field': lines[n] = `${line},${m.field}`; break;
-      case 'flip': lines[n] = line.slice(0, at) + String.fromCharCode(m.byte) + line.slice(at + 1); break;
-      case 'insert': lines[n] = line.slice(0, at) + String.fromCharCode(m.byte) + line.slice(at); break;
-      case 'delete': lines[n] = line.slice(0, at) + line.slice(at + 1); break;
+      case 'truncate':
+        lines[n] = line.slice(0, at);
+        break;
+      case 'extra-field':
+        lines[n] = `${line},${m.field}`;
+        break;
+      case 'flip':
+        lines[n] = line.slice(0, at) + String.fromCharCode(m.byte) + line.slice(at + 1);
+        break;
+      case 'insert':
+        lines[n] = line.slice(0, at) + String.fromCharCode(m.byte) + line.slice(at);
+        break;
+      case 'delete':
+        lines[n] = line.slice(0, at) + line.slice(at + 1);
+        break;
       case 'leading-zeros': {
         const fields = line.split(',');
         const f = m.field % fields.length;

@@ -1,6 +1,7 @@
 /** Runs the real parser on text, whole or in chunks, and reads its table back as plain sessions. */
+
+import { NO_STATE, type Protocol, TCP_STATES } from '../../src/model.js';
 import { createSessionCsvParser, type ParseResult } from '../../src/parse/session-csv.js';
-import { NO_STATE, TCP_STATES, type Protocol } from '../../src/model.js';
 import type { RefSession } from './reference-session-parser.js';
 
 export interface Parsed {
@@ -14,8 +15,7 @@ export interface Parsed {
  * Feeds `bytes` cut at `cutPoints`, each chunk copied into one scratch buffer that is scribbled
  * over after the push: a parser that keeps a caller's chunk instead of copying it is caught.
  */
-export function parseInChunks(protocol: Protocol, bytes: Uint8Array, cutPoints: readonly number[] = [],
-  maxLineBytes?: number): Parsed {
+export function parseInChunks(protocol: Protocol, bytes: Uint8Array, cutPoints: readonly number[] = [], maxLineBytes?: number): Parsed {
   const parser = createSessionCsvParser(protocol, maxLineBytes === undefined ? {} : { maxLineBytes });
   const scratch = new Uint8Array(bytes.length);
   let from = 0;
@@ -30,8 +30,7 @@ export function parseInChunks(protocol: Protocol, bytes: Uint8Array, cutPoints: 
   return read(parser.finish());
 }
 
-export function parseText(protocol: Protocol, text: string, cutPoints: readonly number[] = [],
-  maxLineBytes?: number): Parsed {
+export function parseText(protocol: Protocol, text: string, cutPoints: readonly number[] = [], maxLineBytes?: number): Parsed {
   return parseInChunks(protocol, Buffer.from(text, 'latin1'), cutPoints, maxLineBytes);
 }
 

@@ -15,7 +15,13 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
 export const REFERENCE_TCP_STATES = [
-  'ESTABLISHED', 'V4_INIT', 'V6_INIT', 'V4_FIN_RCV', 'V6_FIN_RCV', 'V4_FIN_V6_FIN_RCV', 'TRANS',
+  'ESTABLISHED',
+  'V4_INIT',
+  'V6_INIT',
+  'V4_FIN_RCV',
+  'V6_FIN_RCV',
+  'V4_FIN_V6_FIN_RCV',
+  'TRANS',
 ] as const;
 
 export type RefProtocol = 'tcp' | 'udp' | 'icmp';
@@ -78,8 +84,16 @@ function session(protocol: RefProtocol, line: string): RefSession | null {
     state = f[10]!;
   }
   return {
-    ipv6Remote: f[1]!, ipv6RemotePort: ports[0]!, ipv6Local: f[3]!, ipv6LocalPort: ports[1]!,
-    ipv4Local: f[5]!, ipv4LocalPort: ports[2]!, ipv4Remote: f[7]!, ipv4RemotePort: ports[3]!, expiresMs, state,
+    ipv6Remote: f[1]!,
+    ipv6RemotePort: ports[0]!,
+    ipv6Local: f[3]!,
+    ipv6LocalPort: ports[1]!,
+    ipv4Local: f[5]!,
+    ipv4LocalPort: ports[2]!,
+    ipv4Remote: f[7]!,
+    ipv4RemotePort: ports[3]!,
+    expiresMs,
+    state,
   };
 }
 
@@ -93,7 +107,6 @@ export function referenceParseSessions(protocol: RefProtocol, text: string, maxL
     if (raw.length > maxLineBytes) {
       result.rejected.push(line);
     } else if (line === '') {
-      continue;
     } else if (line.startsWith('Protocol,')) {
       result.headers++;
     } else {

@@ -12,15 +12,16 @@
  *   SOAK_POLLS=5000 npm run soak      # longer
  *   SOAK_RSS_TOLERANCE_MB=40 SOAK_FD_TOLERANCE=8   (the defaults)
  */
-import { describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fakeJool, type FakeJool } from '../support/fake-jool.js';
+import { describe, expect, it } from 'vitest';
 import { parseMetrics, waitFor } from '../support/exporter.js';
+import { type FakeJool, fakeJool } from '../support/fake-jool.js';
 import { mb, openFds, rssBytes } from './process-probe.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
@@ -32,8 +33,23 @@ const FD_TOLERANCE = Number(process.env.SOAK_FD_TOLERANCE ?? 8);
 
 /** Every fault of the stand-in (test/support/fake-jool.sh), and its healthy self between them. */
 const MODES = [
-  'real', 'exit-1', 'real', 'nomodule', 'hang', 'real', 'half-hang', 'garbage', 'real', 'truncated', 'killed',
-  'real', 'endless', 'mixed', 'fail-after-rows', 'exit-3', 'real',
+  'real',
+  'exit-1',
+  'real',
+  'nomodule',
+  'hang',
+  'real',
+  'half-hang',
+  'garbage',
+  'real',
+  'truncated',
+  'killed',
+  'real',
+  'endless',
+  'mixed',
+  'fail-after-rows',
+  'exit-3',
+  'real',
 ];
 
 interface Exporter {
@@ -44,8 +60,11 @@ interface Exporter {
 }
 
 async function startExporter(jool: FakeJool, flags: string[]): Promise<Exporter> {
-  const child = spawn(process.execPath, [MAIN, `--jool.path=${jool.path}`, '--jool.dialect=4',
-    '--web.listen-address=127.0.0.1:0', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [MAIN, `--jool.path=${jool.path}`, '--jool.dialect=4', '--web.listen-address=127.0.0.1:0', ...flags],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-200_000);
@@ -53,7 +72,7 @@ async function startExporter(jool: FakeJool, flags: string[]): Promise<Exporter>
   const exit = once(child, 'exit');
   const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(url + '/readyz')).status === 200, 60_000);
+  await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 60_000);
   return { child, url, stderr: () => stderr, exit };
 }
 
@@ -80,7 +99,7 @@ describe('fault soak', () => {
     let polls = 0;
     let metrics = new Map<string, number>();
     const scrape = async () => {
-      const { ms, status, body } = await timed(exporter.url + '/metrics');
+      const { ms, status, body } = await timed(`${exporter.url}/metrics`);
       expect(status).toBe(200);
       scrapes++;
       worstMetricsMs = Math.max(worstMetricsMs, ms);
@@ -120,15 +139,21 @@ describe('fault soak', () => {
       left = jool.processes();
     }
 
-    const failures = Object.fromEntries([...metrics].filter(([k]) => k.startsWith('jool_session_poll_failures_total{'))
-      .map(([k, v]) => [/reason="([^"]+)"/.exec(k)![1]!, v]));
+    const failures = Object.fromEntries(
+      [...metrics].filter(([k]) => k.startsWith('jool_session_poll_failures_total{')).map(([k, v]) => [/reason="([^"]+)"/.exec(k)![1]!, v]),
+    );
     // The healthy tables (UDP: 4004 sessions) pass the row limit; 'endless' does not.
     const successes = polls - Object.values(failures).reduce((a, b) => a + b, 0);
     const report = [
       `polls                ${polls} in ${seconds.toFixed(1)} s (${MODES.length} modes cycled: ${[...new Set(MODES)].join(', ')})`,
       `successful polls     ${successes}`,
-      `failures by reason   ${Object.entries(failures).map(([r, n]) => `${r}=${n}`).join(' ')}`,
-      `rejected rows        ${[...metrics].filter(([k]) => k.startsWith('jool_session_rows_rejected_total{')).map(([k, v]) => `${/protocol="(\w+)"/.exec(k)![1]}=${v}`).join(' ')}`,
+      `failures by reason   ${Object.entries(failures)
+        .map(([r, n]) => `${r}=${n}`)
+        .join(' ')}`,
+      `rejected rows        ${[...metrics]
+        .filter(([k]) => k.startsWith('jool_session_rows_rejected_total{'))
+        .map(([k, v]) => `${/protocol="(\w+)"/.exec(k)![1]}=${v}`)
+        .join(' ')}`,
       `RSS                  ${mb(start.rss)} MB at start, ${mb(baseline!.rss)} MB after ${WARMUP_POLLS} polls, ${mb(end.rss)} MB at the end (tolerance +${RSS_TOLERANCE_MB} MB from half-way)`,
       `open fds             ${start.fds} at start, ${baseline!.fds} after ${WARMUP_POLLS} polls, ${end.fds} at the end (tolerance +${FD_TOLERANCE})`,
       `jool processes       at most ${maxLiveJool} alive at once; ${left.length} left after exit (status ${exitCode})`,
@@ -167,8 +192,9 @@ describe.skipIf(process.env.SOAK_DOWNLOADS === '0')('/sessions.csv downloads aga
     const exporter = await startExporter(jool, ['--poll.interval=1h', ...limitFlags]);
     // The downloads run in a process of their own, so that receiving them does not slow the probes'
     // client (this process): what is measured is the exporter.
-    const downloader = spawn(process.execPath, ['--input-type=module', '-e', DOWNLOADER, exporter.url + '/sessions.csv'],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
+    const downloader = spawn(process.execPath, ['--input-type=module', '-e', DOWNLOADER, `${exporter.url}/sessions.csv`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     downloader.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     let downloading = true;
@@ -192,13 +218,20 @@ describe.skipIf(process.env.SOAK_DOWNLOADS === '0')('/sessions.csv downloads aga
 
   it('20 concurrent full downloads: probe latency with the default limit and without one', async () => {
     const lines: string[] = [];
-    for (const [name, flags] of [['default limit (2)', []], ['no limit (1000)', ['--web.sessions-csv.max-concurrent=1000']]] as const) {
+    for (const [name, flags] of [
+      ['default limit (2)', []],
+      ['no limit (1000)', ['--web.sessions-csv.max-concurrent=1000']],
+    ] as const) {
       const { statuses, bytes, worst, probes } = await load([...flags]);
       const served = statuses.filter((s) => s === 200).length;
       const refused = statuses.filter((s) => s === 429).length;
       expect(served + refused).toBe(20);
-      lines.push(`${name.padEnd(18)} ${served} served (${mb(bytes)} MB), ${refused} refused with 429; ${probes} probes, worst: ` +
-        Object.entries(worst).map(([p, ms]) => `${p} ${ms.toFixed(0)} ms`).join(', '));
+      lines.push(
+        `${name.padEnd(18)} ${served} served (${mb(bytes)} MB), ${refused} refused with 429; ${probes} probes, worst: ` +
+          Object.entries(worst)
+            .map(([p, ms]) => `${p} ${ms.toFixed(0)} ms`)
+            .join(', '),
+      );
     }
     console.log(`\n== /sessions.csv load (20 concurrent full downloads of a ~83k-session table)\n${lines.join('\n')}\n`);
   });

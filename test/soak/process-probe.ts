@@ -1,5 +1,5 @@
 /** What the soak measures of a running process, read from /proc (Linux). */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Resident set size in bytes. */
 export function rssBytes(pid: number): number {

@@ -1,6 +1,6 @@
 /** Starts a real exporter (real HTTP server, real child processes) for a test. */
-import { parseCommandLine, type Config } from '../../src/config.js';
-import { startExporter, type Exporter, type RunnerFactory } from '../../src/exporter.js';
+import { type Config, parseCommandLine } from '../../src/config.js';
+import { type Exporter, type RunnerFactory, startExporter } from '../../src/exporter.js';
 import { createProcessRunner } from '../../src/jool/process-runner.js';
 import { createLogger, type LogLevel } from '../../src/log.js';
 

@@ -3,7 +3,7 @@
  * behaviour and execs test/support/fake-jool.sh, so each test gets its own
  * "jool binary" without touching the test process's environment.
  */
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,7 @@
 /** A real TLS client for the tests: node:https, one fresh connection per request (no keep-alive). */
-import { request, type RequestOptions } from 'node:https';
+
 import { readFileSync } from 'node:fs';
+import { type RequestOptions, request } from 'node:https';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 
 export interface HttpsAnswer {

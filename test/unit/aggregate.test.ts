@@ -1,9 +1,9 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { NO_STATE, type Protocol, TCP_STATES } from '../../src/model.js';
+import { parseSessionCsv } from '../../src/parse/session-csv.js';
 import { aggregateTable, aggregateTableInSlices, EXPIRY_BUCKETS_SECONDS, type TableAggregate } from '../../src/table/aggregate.js';
 import { createSessionTableBuilder, emptySessionTable, type SessionTable } from '../../src/table/session-table.js';
-import { parseSessionCsv } from '../../src/parse/session-csv.js';
-import { NO_STATE, TCP_STATES, type Protocol } from '../../src/model.js';
-import { fixture, referenceParse, rng, randomInt, type RefRow } from './support.js';
+import { fixture, type RefRow, randomInt, referenceParse, rng } from './support.js';
 
 /** The naive reference, on plain rows with address TEXT (not ids). */
 function referenceAggregate(rows: RefRow[]) {
@@ -62,13 +62,22 @@ describe('aggregateTable on the captures', () => {
     const { tcpStates, sessions } = aggregateTable(parseSessionCsv('tcp', fixture('session-tcp.csv')).table);
     const byName = Object.fromEntries(TCP_STATES.map((s, i) => [s, tcpStates[i]]));
     expect(byName).toEqual({
-      ESTABLISHED: 300, V6_FIN_RCV: 40, V4_FIN_RCV: 40, V4_FIN_V6_FIN_RCV: 40, TRANS: 40, V6_INIT: 40, V4_INIT: 20,
+      ESTABLISHED: 300,
+      V6_FIN_RCV: 40,
+      V4_FIN_RCV: 40,
+      V4_FIN_V6_FIN_RCV: 40,
+      TRANS: 40,
+      V6_INIT: 40,
+      V4_INIT: 20,
     });
     expect(sessions).toBe(520);
   });
 
   it('UDP and ICMP have all-zero TCP states', () => {
-    for (const [name, protocol] of [['session-udp.csv', 'udp'], ['session-icmp.csv', 'icmp']] as const) {
+    for (const [name, protocol] of [
+      ['session-udp.csv', 'udp'],
+      ['session-icmp.csv', 'icmp'],
+    ] as const) {
       const aggregate = aggregateTable(parseSessionCsv(protocol, fixture(name)).table);
       expect(aggregate.tcpStates).toEqual(TCP_STATES.map(() => 0));
       expect(aggregate.sessions).toBeGreaterThan(1000);
@@ -98,8 +107,16 @@ describe('aggregateTable: histogram edges (le = value <= bound)', () => {
     const r4 = builder.ipv4Remotes.internString('198.51.100.1');
     for (const expiresMs of expiries) {
       builder.append({
-        ipv6Remote: v6, ipv6RemotePort: 1, ipv6Local: l6, ipv6LocalPort: 2, ipv4Local: l4, ipv4LocalPort: 3,
-        ipv4Remote: r4, ipv4RemotePort: 4, expiresMs, state: NO_STATE,
+        ipv6Remote: v6,
+        ipv6RemotePort: 1,
+        ipv6Local: l6,
+        ipv6LocalPort: 2,
+        ipv4Local: l4,
+        ipv4LocalPort: 3,
+        ipv4Remote: r4,
+        ipv4RemotePort: 4,
+        expiresMs,
+        state: NO_STATE,
       });
     }
     return builder.finish();
@@ -142,14 +159,23 @@ describe('aggregateTable on a synthetic 200k-row table', () => {
       const server = `198.51.100.${randomInt(random, 0, 255)}`;
       const pick = random();
       const expiresMs =
-        pick < 0.2 ? boundsMs[randomInt(random, 0, boundsMs.length - 1)]! + randomInt(random, -1, 1) // near an edge
-          : pick < 0.25 ? 0
+        pick < 0.2
+          ? boundsMs[randomInt(random, 0, boundsMs.length - 1)]! + randomInt(random, -1, 1) // near an edge
+          : pick < 0.25
+            ? 0
             : randomInt(random, 0, 3 * 3600 * 1000);
       const state = protocol === 'tcp' ? randomInt(random, 0, TCP_STATES.length - 1) : NO_STATE;
       const row: RefRow = {
-        protocol: protocol.toUpperCase(), ipv6Remote: client, ipv6RemotePort: randomInt(random, 0, 65535),
-        ipv6Local: `64:ff9b::${server}`, ipv6LocalPort: 80, ipv4Local: pool4, ipv4LocalPort: pool4Port,
-        ipv4Remote: server, ipv4RemotePort: 80, expiresMs: Math.max(0, expiresMs),
+        protocol: protocol.toUpperCase(),
+        ipv6Remote: client,
+        ipv6RemotePort: randomInt(random, 0, 65535),
+        ipv6Local: `64:ff9b::${server}`,
+        ipv6LocalPort: 80,
+        ipv4Local: pool4,
+        ipv4LocalPort: pool4Port,
+        ipv4Remote: server,
+        ipv4RemotePort: 80,
+        expiresMs: Math.max(0, expiresMs),
         state: state === NO_STATE ? null : TCP_STATES[state]!,
       };
       rows.push(row);
@@ -169,19 +195,26 @@ describe('aggregateTable on a synthetic 200k-row table', () => {
     return { table: builder.finish(), rows };
   }
 
-  it.each([['tcp', 1], ['udp', 2]] as const)('%s: aggregateTable = reference = aggregateTableInSlices', async (protocol, seed) => {
-    const { table, rows } = synthetic(protocol, 200_000, seed);
-    expect(table.length).toBe(200_000);
-    const expected = referenceAggregate(rows);
-    // The generator really produced collisions and edge values.
-    expect(expected.bibEntries).toBeLessThanOrEqual(20_000);
-    expect(expected.bibEntries).toBeGreaterThan(15_000);
-    expect(expected.clients).toBe(3000);
-    const aggregate = aggregateTable(table);
-    expectMatches(aggregate, expected);
-    const sliced = await aggregateTableInSlices(table);
-    expect(sliced).toEqual(aggregate);
-  }, 60_000);
+  it.each([
+    ['tcp', 1],
+    ['udp', 2],
+  ] as const)(
+    '%s: aggregateTable = reference = aggregateTableInSlices',
+    async (protocol, seed) => {
+      const { table, rows } = synthetic(protocol, 200_000, seed);
+      expect(table.length).toBe(200_000);
+      const expected = referenceAggregate(rows);
+      // The generator really produced collisions and edge values.
+      expect(expected.bibEntries).toBeLessThanOrEqual(20_000);
+      expect(expected.bibEntries).toBeGreaterThan(15_000);
+      expect(expected.clients).toBe(3000);
+      const aggregate = aggregateTable(table);
+      expectMatches(aggregate, expected);
+      const sliced = await aggregateTableInSlices(table);
+      expect(sliced).toEqual(aggregate);
+    },
+    60_000,
+  );
 
   it('aggregateTableInSlices yields to the event loop on a big table', async () => {
     const { table } = synthetic('udp', 200_000, 3);

@@ -1,12 +1,20 @@
-import { describe, it, expect } from 'vitest';
-import { sessionDisplayArgs, parseJoolVersion, instanceNameProblem, VERSION_ARGS } from '../../src/jool/commands.js';
+import { describe, expect, it } from 'vitest';
+import { instanceNameProblem, parseJoolVersion, sessionDisplayArgs, VERSION_ARGS } from '../../src/jool/commands.js';
 import { PROTOCOLS } from '../../src/model.js';
 import { fixture } from './support.js';
 
 describe('sessionDisplayArgs: Jool 4', () => {
   it.each(PROTOCOLS)('%s: exact argv', (protocol) => {
-    expect(sessionDisplayArgs(4, 'alt', protocol)).toEqual(
-      ['-i', 'alt', 'session', 'display', `--${protocol}`, '--csv', '--numeric', '--no-headers']);
+    expect(sessionDisplayArgs(4, 'alt', protocol)).toEqual([
+      '-i',
+      'alt',
+      'session',
+      'display',
+      `--${protocol}`,
+      '--csv',
+      '--numeric',
+      '--no-headers',
+    ]);
   });
 
   it('puts -i NAME before the mode (after `display`, -i would mean --icmp)', () => {
@@ -31,8 +39,7 @@ describe('sessionDisplayArgs: Jool 4', () => {
 
 describe('sessionDisplayArgs: Jool 3', () => {
   it.each(PROTOCOLS)('%s: exact argv (one instance, no --no-headers in Jool 3)', (protocol) => {
-    expect(sessionDisplayArgs(3, 'default', protocol)).toEqual(
-      ['--session', '--display', `--${protocol}`, '--csv', '--numeric']);
+    expect(sessionDisplayArgs(3, 'default', protocol)).toEqual(['--session', '--display', `--${protocol}`, '--csv', '--numeric']);
   });
 });
 
@@ -74,14 +81,24 @@ describe('parseJoolVersion', () => {
   });
 
   it.each([
-    '', 'garbage', '4', '4.1', 'v', '5.0.0', '2.9.9', '14.1.9', '0.4.1.9',
-    'Error: Jool\'s socket family doesn\'t seem to exist.', 'Usage: jool [OPTION...]', 'jool: 4.1.9',
+    '',
+    'garbage',
+    '4',
+    '4.1',
+    'v',
+    '5.0.0',
+    '2.9.9',
+    '14.1.9',
+    '0.4.1.9',
+    "Error: Jool's socket family doesn't seem to exist.",
+    'Usage: jool [OPTION...]',
+    'jool: 4.1.9',
   ])('%j -> null', (stdout) => {
     expect(parseJoolVersion(stdout)).toBeNull();
   });
 });
 
-describe('instanceNameProblem (Jool\'s iname_validate: 1..15 chars, ASCII 32..127)', () => {
+describe("instanceNameProblem (Jool's iname_validate: 1..15 chars, ASCII 32..127)", () => {
   it.each(['default', 'a', 'abcdefghijklmno', ' ', 'a b', '~!@#$%^&*()_+{}', 'x\x7f', '-i', 'UPPER'])('accepts %j', (name) => {
     expect(instanceNameProblem(name)).toBeNull();
   });

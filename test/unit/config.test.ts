@@ -1,5 +1,5 @@
-import { describe, it, expect } from 'vitest';
-import { parseCommandLine, parseListenAddress, ConfigError, envName, usage, FLAGS, type Config } from '../../src/config.js';
+import { describe, expect, it } from 'vitest';
+import { type Config, ConfigError, envName, FLAGS, parseCommandLine, parseListenAddress, usage } from '../../src/config.js';
 
 /** The instance a test expects: written out, not built by src/. */
 const own = (name: string) => ({ key: name, name, netns: undefined });
@@ -54,14 +54,29 @@ describe('parseCommandLine: defaults', () => {
 
 describe('parseCommandLine: every flag', () => {
   it('as --flag=value', () => {
-    expect(run([
-      '--source=demo', '--jool.path=/usr/local/bin/jool', '--jool.instance=alt@x64', '--jool.instance=*',
-      '--jool.netns=ns1', '--jool.dialect=3', '--clients.prefix-length=56', '--clients.top=3', '--destinations.top=5',
-      '--jool.timeout=2m', '--poll.interval=500ms', '--web.listen-address=127.0.0.1:9100',
-      '--web.telemetry-path=/jool/metrics', '--log.level=debug', '--log.format=json',
-      '--web.config.file=/etc/jool-session-exporter/web.yml', '--web.disable-sessions-csv',
-      '--poll.max-rows=5000', '--web.sessions-csv.max-concurrent=7',
-    ])).toEqual({
+    expect(
+      run([
+        '--source=demo',
+        '--jool.path=/usr/local/bin/jool',
+        '--jool.instance=alt@x64',
+        '--jool.instance=*',
+        '--jool.netns=ns1',
+        '--jool.dialect=3',
+        '--clients.prefix-length=56',
+        '--clients.top=3',
+        '--destinations.top=5',
+        '--jool.timeout=2m',
+        '--poll.interval=500ms',
+        '--web.listen-address=127.0.0.1:9100',
+        '--web.telemetry-path=/jool/metrics',
+        '--log.level=debug',
+        '--log.format=json',
+        '--web.config.file=/etc/jool-session-exporter/web.yml',
+        '--web.disable-sessions-csv',
+        '--poll.max-rows=5000',
+        '--web.sessions-csv.max-concurrent=7',
+      ]),
+    ).toEqual({
       source: 'demo',
       joolPath: '/usr/local/bin/jool',
       instances: [inNetns('alt', 'x64')],
@@ -86,13 +101,46 @@ describe('parseCommandLine: every flag', () => {
   });
 
   it('as --flag value', () => {
-    expect(run([
-      '--source', 'demo', '--jool.path', '/opt/jool', '--jool.instance', '*', '--jool.instance', 'b@ns2',
-      '--jool.netns', 'ns1', '--jool.netns', 'ns2', '--jool.dialect', '4', '--clients.prefix-length', '64',
-      '--clients.top', '0', '--destinations.top', '0', '--jool.timeout', '3s', '--poll.interval', '1m', '--web.listen-address', '[::1]:9812',
-      '--web.telemetry-path', '/x', '--log.level', 'error', '--log.format', 'logfmt',
-      '--poll.max-rows', '1', '--web.sessions-csv.max-concurrent', '1000',
-    ])).toEqual({
+    expect(
+      run([
+        '--source',
+        'demo',
+        '--jool.path',
+        '/opt/jool',
+        '--jool.instance',
+        '*',
+        '--jool.instance',
+        'b@ns2',
+        '--jool.netns',
+        'ns1',
+        '--jool.netns',
+        'ns2',
+        '--jool.dialect',
+        '4',
+        '--clients.prefix-length',
+        '64',
+        '--clients.top',
+        '0',
+        '--destinations.top',
+        '0',
+        '--jool.timeout',
+        '3s',
+        '--poll.interval',
+        '1m',
+        '--web.listen-address',
+        '[::1]:9812',
+        '--web.telemetry-path',
+        '/x',
+        '--log.level',
+        'error',
+        '--log.format',
+        'logfmt',
+        '--poll.max-rows',
+        '1',
+        '--web.sessions-csv.max-concurrent',
+        '1000',
+      ]),
+    ).toEqual({
       source: 'demo',
       joolPath: '/opt/jool',
       instances: [inNetns('b', 'ns2')],
@@ -118,9 +166,24 @@ describe('parseCommandLine: every flag', () => {
 
   it('the flag list is the documented one', () => {
     expect(FLAGS.map((flag) => flag.name).sort()).toEqual([
-      'clients.prefix-length', 'clients.top', 'destinations.top', 'jool.dialect', 'jool.instance', 'jool.netns', 'jool.path',
-      'jool.timeout', 'log.format', 'log.level', 'poll.interval', 'poll.max-rows', 'source', 'web.config.file',
-      'web.disable-exporter-metrics', 'web.disable-sessions-csv', 'web.listen-address', 'web.sessions-csv.max-concurrent',
+      'clients.prefix-length',
+      'clients.top',
+      'destinations.top',
+      'jool.dialect',
+      'jool.instance',
+      'jool.netns',
+      'jool.path',
+      'jool.timeout',
+      'log.format',
+      'log.level',
+      'poll.interval',
+      'poll.max-rows',
+      'source',
+      'web.config.file',
+      'web.disable-exporter-metrics',
+      'web.disable-sessions-csv',
+      'web.listen-address',
+      'web.sessions-csv.max-concurrent',
       'web.telemetry-path',
     ]);
   });
@@ -130,7 +193,9 @@ describe('parseCommandLine: every flag', () => {
     expect(run(['--web.disable-exporter-metrics']).disableExporterMetrics).toBe(true);
     expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'true' }).disableExporterMetrics).toBe(true);
     expect(run([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: '0' }).disableExporterMetrics).toBe(false);
-    expect(configError([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'maybe' }).message).toMatch(/WEB_DISABLE_EXPORTER_METRICS.*true or false/);
+    expect(configError([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'maybe' }).message).toMatch(
+      /WEB_DISABLE_EXPORTER_METRICS.*true or false/,
+    );
     expect(configError(['--web.disable-exporter-metrics=yes']).message).toMatch(/disable-exporter-metrics/);
     expect(usage()).toMatch(/^ {6}--web\.disable-exporter-metrics$/m);
   });
@@ -164,8 +229,9 @@ describe('--jool.instance', () => {
     expect(run(['--jool.instance=abcdefghijklmno']).instances).toEqual([own('abcdefghijklmno')]);
     expect(run(['--jool.instance=a b~!#$%^&*()']).instances).toEqual([own('a b~!#$%^&*()')]);
     // The 15-character limit is on the name, not on NAME@NETNS.
-    expect(run(['--jool.instance=abcdefghijklmno@a-long-namespace-name']).instances)
-      .toEqual([inNetns('abcdefghijklmno', 'a-long-namespace-name')]);
+    expect(run(['--jool.instance=abcdefghijklmno@a-long-namespace-name']).instances).toEqual([
+      inNetns('abcdefghijklmno', 'a-long-namespace-name'),
+    ]);
   });
 
   it.each([
@@ -208,7 +274,7 @@ describe('--jool.instance', () => {
     expect(run(['--jool.instance=a@x,b@x']).instances).toEqual([inNetns('a', 'x'), inNetns('b', 'x')]);
   });
 
-  it('NAME@NETNS: jool\'s name, and the namespace to run jool in', () => {
+  it("NAME@NETNS: jool's name, and the namespace to run jool in", () => {
     const config = run(['--jool.instance=alt@x64']);
     expect(config.instances).toStrictEqual([{ key: 'alt@x64', name: 'alt', netns: 'x64' }]);
     expect(config.discover).toBe(false);
@@ -261,17 +327,16 @@ describe('--jool.netns', () => {
     expect(run(['--jool.netns=y'], env).netns).toEqual(['y']);
   });
 
-  it.each([
-    [['--jool.netns=x64']],
-    [['--jool.netns=x64', '--jool.instance=a']],
-    [['--jool.netns=x64', '--jool.instance=a@x64']],
-  ])('without --jool.instance=* is refused: %j', (argv) => {
-    const e = configError(argv);
-    expect(e.message).toMatch(/^--jool\.netns /);
-    expect(e.message).toMatch(/--jool\.instance=\*/);
-    expect(e.message).toMatch(/NAME@NETNS/);
-    expect(e.message).not.toContain('\n');
-  });
+  it.each([[['--jool.netns=x64']], [['--jool.netns=x64', '--jool.instance=a']], [['--jool.netns=x64', '--jool.instance=a@x64']]])(
+    'without --jool.instance=* is refused: %j',
+    (argv) => {
+      const e = configError(argv);
+      expect(e.message).toMatch(/^--jool\.netns /);
+      expect(e.message).toMatch(/--jool\.instance=\*/);
+      expect(e.message).toMatch(/NAME@NETNS/);
+      expect(e.message).not.toContain('\n');
+    },
+  );
 
   it('the variable without * is refused like the flag', () => {
     expect(configError([], { JOOL_SESSION_EXPORTER_JOOL_NETNS: 'x64' }).message).toMatch(/--jool\.netns.*--jool\.instance=\*/);
@@ -358,27 +423,28 @@ describe('environment variables', () => {
   });
 
   it('set every flag', () => {
-    expect(run([], {
-      JOOL_SESSION_EXPORTER_SOURCE: 'demo',
-      JOOL_SESSION_EXPORTER_JOOL_PATH: '/opt/jool',
-      JOOL_SESSION_EXPORTER_JOOL_INSTANCE: '*,alt@x64',
-      JOOL_SESSION_EXPORTER_JOOL_NETNS: 'ns1,ns2',
-      JOOL_SESSION_EXPORTER_JOOL_DIALECT: '4',
-      JOOL_SESSION_EXPORTER_CLIENTS_PREFIX_LENGTH: '48',
-      JOOL_SESSION_EXPORTER_CLIENTS_TOP: '1000',
-      JOOL_SESSION_EXPORTER_DESTINATIONS_TOP: '7',
-      JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'true',
-      JOOL_SESSION_EXPORTER_JOOL_TIMEOUT: '5s',
-      JOOL_SESSION_EXPORTER_POLL_INTERVAL: '1m',
-      JOOL_SESSION_EXPORTER_WEB_LISTEN_ADDRESS: '[::]:9000',
-      JOOL_SESSION_EXPORTER_WEB_TELEMETRY_PATH: '/m',
-      JOOL_SESSION_EXPORTER_LOG_LEVEL: 'warn',
-      JOOL_SESSION_EXPORTER_LOG_FORMAT: 'json',
-      JOOL_SESSION_EXPORTER_WEB_CONFIG_FILE: 'web.yml',
-      JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'TRUE',
-      JOOL_SESSION_EXPORTER_POLL_MAX_ROWS: '123',
-      JOOL_SESSION_EXPORTER_WEB_SESSIONS_CSV_MAX_CONCURRENT: '3',
-    })).toEqual({
+    expect(
+      run([], {
+        JOOL_SESSION_EXPORTER_SOURCE: 'demo',
+        JOOL_SESSION_EXPORTER_JOOL_PATH: '/opt/jool',
+        JOOL_SESSION_EXPORTER_JOOL_INSTANCE: '*,alt@x64',
+        JOOL_SESSION_EXPORTER_JOOL_NETNS: 'ns1,ns2',
+        JOOL_SESSION_EXPORTER_JOOL_DIALECT: '4',
+        JOOL_SESSION_EXPORTER_CLIENTS_PREFIX_LENGTH: '48',
+        JOOL_SESSION_EXPORTER_CLIENTS_TOP: '1000',
+        JOOL_SESSION_EXPORTER_DESTINATIONS_TOP: '7',
+        JOOL_SESSION_EXPORTER_JOOL_TIMEOUT: '5s',
+        JOOL_SESSION_EXPORTER_POLL_INTERVAL: '1m',
+        JOOL_SESSION_EXPORTER_WEB_LISTEN_ADDRESS: '[::]:9000',
+        JOOL_SESSION_EXPORTER_WEB_TELEMETRY_PATH: '/m',
+        JOOL_SESSION_EXPORTER_LOG_LEVEL: 'warn',
+        JOOL_SESSION_EXPORTER_LOG_FORMAT: 'json',
+        JOOL_SESSION_EXPORTER_WEB_CONFIG_FILE: 'web.yml',
+        JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'TRUE',
+        JOOL_SESSION_EXPORTER_POLL_MAX_ROWS: '123',
+        JOOL_SESSION_EXPORTER_WEB_SESSIONS_CSV_MAX_CONCURRENT: '3',
+      }),
+    ).toEqual({
       source: 'demo',
       joolPath: '/opt/jool',
       instances: [inNetns('alt', 'x64')],
@@ -514,8 +580,24 @@ describe('parseListenAddress', () => {
   });
 
   it.each([
-    '', '9812', ':', ':65536', ':99999', ':123456', ':-1', ':98a2', '::1:9812', '[::1]', '[::1]9812', '[]:9812',
-    '[::1:9812', '::1]:9812', 'host:', 'host: 9812', 'a:b:9812', '127.0.0.1:9812 ',
+    '',
+    '9812',
+    ':',
+    ':65536',
+    ':99999',
+    ':123456',
+    ':-1',
+    ':98a2',
+    '::1:9812',
+    '[::1]',
+    '[::1]9812',
+    '[]:9812',
+    '[::1:9812',
+    '::1]:9812',
+    'host:',
+    'host: 9812',
+    'a:b:9812',
+    '127.0.0.1:9812 ',
   ])('%j is refused', (text) => {
     expect(() => parseListenAddress(text)).toThrow(ConfigError);
     expect(() => parseListenAddress(text)).toThrow(/expected \[host\]:port/);
@@ -533,6 +615,8 @@ describe('--web.config.file and --web.disable-sessions-csv', () => {
 
   it('the switch takes no value and its variable only true or false', () => {
     expect(configError(['--web.disable-sessions-csv=yes']).message).toMatch(/does not take an argument/);
-    expect(configError([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'maybe' }).message).toMatch(/WEB_DISABLE_SESSIONS_CSV.*true or false/);
+    expect(configError([], { JOOL_SESSION_EXPORTER_WEB_DISABLE_SESSIONS_CSV: 'maybe' }).message).toMatch(
+      /WEB_DISABLE_SESSIONS_CSV.*true or false/,
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatIPv6 } from '../../src/demo/inet-ntop.js';
 import { newSink, putExpires, sinkBuffer } from '../../src/demo/sink.js';
-import { formatExpiry } from '../../src/parse/expiry.js';
+import { formatExpiry } from '../../src/format/expiry.js';
 
 /** The demo's byte writer of "Expires in" must print what the exporter's formatter prints. */
 function written(ms: number): string {

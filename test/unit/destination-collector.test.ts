@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   collectDestinationMetrics,
   DESTINATION_FAMILIES,
@@ -8,19 +8,22 @@ import {
 } from '../../src/metrics/destination-collector.js';
 import { SESSION_FAMILIES } from '../../src/metrics/session-collector.js';
 import { SUBSCRIBER_FAMILIES } from '../../src/metrics/subscriber-collector.js';
-import type { ExporterStatus } from '../../src/poll/status.js';
-import type { DestinationReport } from '../../src/table/destinations.js';
 import { PROTOCOLS, type Protocol } from '../../src/model.js';
+import type { ExporterStatus } from '../../src/status/model.js';
+import type { DestinationReport } from '../../src/table/destinations.js';
 
 /** A status as plain data: only what the collector reads. */
-function status(instances: ReadonlyArray<{ name: string; destinations: Partial<Record<Protocol, DestinationReport>> | undefined }>): ExporterStatus {
+function status(
+  instances: ReadonlyArray<{ name: string; destinations: Partial<Record<Protocol, DestinationReport>> | undefined }>,
+): ExporterStatus {
   const empty: DestinationReport = { topDestinations: [], topServices: [] };
   return {
     ready: true,
     discovery: undefined,
     instances: instances.map(({ name, destinations }) => ({
       name,
-      tables: destinations === undefined ? undefined : Object.fromEntries(PROTOCOLS.map((p) => [p, { destinations: destinations[p] ?? empty }])),
+      tables:
+        destinations === undefined ? undefined : Object.fromEntries(PROTOCOLS.map((p) => [p, { destinations: destinations[p] ?? empty }])),
     })),
   } as unknown as ExporterStatus;
 }
@@ -41,20 +44,28 @@ describe('DESTINATION_FAMILIES', () => {
 });
 
 describe('collectDestinationMetrics', () => {
-  it('reports the poll\'s top lists in their order, and nothing for an instance whose poll failed', () => {
-    const families = collectDestinationMetrics(status([
-      { name: 'down', destinations: undefined },
-      {
-        name: 'up',
-        destinations: {
-          tcp: {
-            topDestinations: [{ destination: '192.0.2.9', sessions: 7, subscribers: 3 }, { destination: '192.0.2.1', sessions: 2, subscribers: 1 }],
-            topServices: [{ port: 443, sessions: 8 }, { port: 80, sessions: 1 }],
+  it("reports the poll's top lists in their order, and nothing for an instance whose poll failed", () => {
+    const families = collectDestinationMetrics(
+      status([
+        { name: 'down', destinations: undefined },
+        {
+          name: 'up',
+          destinations: {
+            tcp: {
+              topDestinations: [
+                { destination: '192.0.2.9', sessions: 7, subscribers: 3 },
+                { destination: '192.0.2.1', sessions: 2, subscribers: 1 },
+              ],
+              topServices: [
+                { port: 443, sessions: 8 },
+                { port: 80, sessions: 1 },
+              ],
+            },
+            icmp: { topDestinations: [{ destination: '198.51.100.1', sessions: 4, subscribers: 4 }], topServices: [] },
           },
-          icmp: { topDestinations: [{ destination: '198.51.100.1', sessions: 4, subscribers: 4 }], topServices: [] },
         },
-      },
-    ]));
+      ]),
+    );
     expect(families.map((f) => f.desc)).toEqual([TOP_DESTINATION_SESSIONS, TOP_DESTINATION_SUBSCRIBERS, TOP_SERVICE_SESSIONS]);
     const [sessions, subscribers, services] = families;
     expect(sessions!.samples).toEqual([

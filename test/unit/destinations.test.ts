@@ -1,10 +1,10 @@
-import { describe, it, expect } from 'vitest';
-import { computeDestinations, computeDestinationsInSlices, topN, type DestinationReport } from '../../src/table/destinations.js';
-import { mapAndComputeSubscribersInSlices } from '../../src/table/subscribers.js';
-import { parseSessionCsv } from '../../src/parse/session-csv.js';
-import { emptySessionTable, type SessionTable } from '../../src/table/session-table.js';
+import { describe, expect, it } from 'vitest';
 import type { Protocol } from '../../src/model.js';
-import { fixture, referenceParse, rng, randomInt, type RefRow } from './support.js';
+import { parseSessionCsv } from '../../src/parse/session-csv.js';
+import { computeDestinations, computeDestinationsInSlices, type DestinationReport, topN } from '../../src/table/destinations.js';
+import { emptySessionTable, type SessionTable } from '../../src/table/session-table.js';
+import { mapAndComputeSubscribersInSlices } from '../../src/table/subscribers.js';
+import { fixture, type RefRow, randomInt, referenceParse, rng } from './support.js';
 
 /** The 8 groups of an IPv6 text, by hand (nothing shared with src/): enough for inet_ntop text. */
 function refGroups(text: string): number[] {
@@ -43,10 +43,13 @@ function reference(protocol: Protocol, rows: readonly RefRow[], prefixLength: nu
     .sort(([a, x], [b, y]) => y.sessions - x.sessions || ipv4Number(a) - ipv4Number(b))
     .slice(0, top)
     .map(([destination, { sessions, subscribers }]) => ({ destination, sessions, subscribers: subscribers.size }));
-  const topServices = protocol === 'icmp' ? [] : [...byPort]
-    .sort(([a, x], [b, y]) => y - x || a - b)
-    .slice(0, top)
-    .map(([port, sessions]) => ({ port, sessions }));
+  const topServices =
+    protocol === 'icmp'
+      ? []
+      : [...byPort]
+          .sort(([a, x], [b, y]) => y - x || a - b)
+          .slice(0, top)
+          .map(([port, sessions]) => ({ port, sessions }));
   return { topDestinations, topServices };
 }
 
@@ -82,9 +85,12 @@ describe('computeDestinations on the Jool 4.1.9 captures', () => {
 /** UDP rows from [client, destination, port]. */
 function udpTable(rows: ReadonlyArray<readonly [string, string, number]>): SessionTable {
   const csv = rows
-    .map(([client, destination, port], i) => `UDP,${client},${40000 + i},64:ff9b::1,${port},192.0.2.1,${1024 + i},${destination},${port},0:05:00`)
+    .map(
+      ([client, destination, port], i) =>
+        `UDP,${client},${40000 + i},64:ff9b::1,${port},192.0.2.1,${1024 + i},${destination},${port},0:05:00`,
+    )
     .join('\n');
-  const { table, rejected } = parseSessionCsv('udp', Buffer.from(csv + '\n'));
+  const { table, rejected } = parseSessionCsv('udp', Buffer.from(`${csv}\n`));
   expect(rejected.count).toBe(0);
   return table;
 }
@@ -100,8 +106,10 @@ describe('computeDestinations: ranking', () => {
 
   it('breaks ties by address and port numerically (9.x before 10.x), whatever the row order', async () => {
     const rows: Array<[string, string, number]> = [
-      ['2001:db8::1', '10.0.0.2', 443], ['2001:db8::2', '10.0.0.2', 80],
-      ['2001:db8::1', '9.0.0.1', 443], ['2001:db8::3', '9.0.0.1', 80],
+      ['2001:db8::1', '10.0.0.2', 443],
+      ['2001:db8::2', '10.0.0.2', 80],
+      ['2001:db8::1', '9.0.0.1', 443],
+      ['2001:db8::3', '9.0.0.1', 80],
       ['2001:db8::1', '100.0.0.1', 8080],
     ];
     const expected = {
@@ -109,7 +117,10 @@ describe('computeDestinations: ranking', () => {
         { destination: '9.0.0.1', sessions: 2, subscribers: 2 },
         { destination: '10.0.0.2', sessions: 2, subscribers: 2 },
       ],
-      topServices: [{ port: 80, sessions: 2 }, { port: 443, sessions: 2 }],
+      topServices: [
+        { port: 80, sessions: 2 },
+        { port: 443, sessions: 2 },
+      ],
     };
     const random = rng(13);
     for (let round = 0; round < 20; round++) {
@@ -140,12 +151,19 @@ describe('computeDestinations: ranking', () => {
       const rows: Array<[string, string, number]> = [];
       const n = randomInt(random, 1, 3000);
       for (let i = 0; i < n; i++) {
-        rows.push([`2001:db8:${randomInt(random, 0, 40).toString(16)}::${randomInt(random, 1, 5).toString(16)}`,
-          `198.51.${randomInt(random, 0, 3)}.${randomInt(random, 0, 30)}`, randomInt(random, 1, 40)]);
+        rows.push([
+          `2001:db8:${randomInt(random, 0, 40).toString(16)}::${randomInt(random, 1, 5).toString(16)}`,
+          `198.51.${randomInt(random, 0, 3)}.${randomInt(random, 0, 30)}`,
+          randomInt(random, 1, 40),
+        ]);
       }
       const table = udpTable(rows);
       const refRows = rows.map(([ipv6Remote, ipv4Remote, ipv4RemotePort]) => ({ ipv6Remote, ipv4Remote, ipv4RemotePort }) as RefRow);
-      for (const [prefixLength, top] of [[128, 5], [48, 10], [64, 1000]] as const) {
+      for (const [prefixLength, top] of [
+        [128, 5],
+        [48, 10],
+        [64, 1000],
+      ] as const) {
         expect(await compute(table, prefixLength, top)).toEqual(reference('udp', refRows, prefixLength, top));
       }
     }

@@ -2,7 +2,7 @@
  * parseInstanceList: the `jool instance display --csv` output discovery
  * believes, checked against the captures and a naive String.split reading.
  */
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseInstanceList } from '../../src/poll/discovery.js';
 import { fixture } from './support.js';
 
@@ -33,9 +33,10 @@ describe('parseInstanceList on the Jool 4.1.9 captures', () => {
     expect(result.listed).toEqual(CAPTURED);
   });
 
-  it('the list is the same from another namespace (jool lists every namespace\'s instances)', () => {
-    expect(parseInstanceList(fixture('instance-from-x64.csv').toString('utf8')))
-      .toEqual(parseInstanceList(fixture('instance.csv').toString('utf8')));
+  it("the list is the same from another namespace (jool lists every namespace's instances)", () => {
+    expect(parseInstanceList(fixture('instance-from-x64.csv').toString('utf8'))).toEqual(
+      parseInstanceList(fixture('instance.csv').toString('utf8')),
+    );
   });
 
   it('the table output (no --csv) is unreadable, not an empty list', () => {
@@ -114,8 +115,6 @@ describe('parseInstanceList: a line it does not understand makes the whole list 
   });
 
   it('names with blanks and punctuation (all jool allows but commas) are read whole', () => {
-    expect(parseInstanceList('ffff8880,a b~!@#$%^&*(),netfilter\n').listed).toEqual([
-      { namespace: 'ffff8880', name: 'a b~!@#$%^&*()' },
-    ]);
+    expect(parseInstanceList('ffff8880,a b~!@#$%^&*(),netfilter\n').listed).toEqual([{ namespace: 'ffff8880', name: 'a b~!@#$%^&*()' }]);
   });
 });

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { parseDuration, formatDuration } from '../../src/duration.js';
-import { rng, randomInt } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from '../../src/duration.js';
+import { randomInt, rng } from './support.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -31,8 +31,30 @@ describe('parseDuration', () => {
   });
 
   it.each([
-    '', '15', 's', 'ms', '1.5s', '-1s', '+1s', '1S', '1 s', ' 1s', '1s ', '1s1m', '1m1h', '1s1s', '1ms1s', '1sec',
-    '1min', '1h30', 'PT1S', '1e3ms', '1μs', '1us', '1ns', 'abc',
+    '',
+    '15',
+    's',
+    'ms',
+    '1.5s',
+    '-1s',
+    '+1s',
+    '1S',
+    '1 s',
+    ' 1s',
+    '1s ',
+    '1s1m',
+    '1m1h',
+    '1s1s',
+    '1ms1s',
+    '1sec',
+    '1min',
+    '1h30',
+    'PT1S',
+    '1e3ms',
+    '1μs',
+    '1us',
+    '1ns',
+    'abc',
   ])('%j is refused with an error naming it', (text) => {
     expect(() => parseDuration(text)).toThrow(Error);
     expect(() => parseDuration(text)).toThrow(JSON.stringify(text));

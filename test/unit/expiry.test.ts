@@ -1,6 +1,7 @@
-import { describe, it, expect } from 'vitest';
-import { parseExpiry, parseExpiryBytes, formatExpiry } from '../../src/parse/expiry.js';
-import { fixture, refExpiry, rng, randomInt } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { formatExpiry } from '../../src/format/expiry.js';
+import { parseExpiry, parseExpiryBytes } from '../../src/parse/expiry.js';
+import { fixture, randomInt, refExpiry, rng } from './support.js';
 
 const H = 3_600_000;
 const M = 60_000;
@@ -9,8 +10,15 @@ const S = 1000;
 /** Every "Expires in" value of the session captures. */
 function captureExpiries(): string[] {
   const out: string[] = [];
-  for (const name of ['session-tcp.csv', 'session-udp.csv', 'session-icmp.csv', 'session-tcp-noheaders.csv',
-    'session-udp-noheaders.csv', 'session-icmp-noheaders.csv', 'session-default-table.csv']) {
+  for (const name of [
+    'session-tcp.csv',
+    'session-udp.csv',
+    'session-icmp.csv',
+    'session-tcp-noheaders.csv',
+    'session-udp-noheaders.csv',
+    'session-icmp-noheaders.csv',
+    'session-default-table.csv',
+  ]) {
     for (const line of fixture(name).toString('latin1').split('\n')) {
       if (line === '' || line.startsWith('Protocol,')) continue;
       out.push(line.split(',')[9]!);
@@ -56,10 +64,38 @@ describe('parseExpiry: Jool 3 (HH:MM:SS.m, ms unpadded)', () => {
 
 describe('parseExpiry: malformed', () => {
   it.each([
-    '', 'abc', '.1234', '1:60:00', '1:5:00', '1:00:60', '1:00:5', ':00:00', '1:00', '1:00:', '1', '1:', '1:00:0',
-    '1:00:00.', '1:00:00.1234', '1:00:00.-1', '1:00:00.1a', '1:00:00:00', '1::00:00', '-1:00:00', '+1:00:00',
-    ' 1:00:00', '1:00:00 ', '1:00:00,5', '1:0a:00', '1:00:0a', 'a:00:00', '12345678:00:00', '1:00:00.5.5',
-    '1:00.00', '1-00-00', '1:00:00\r',
+    '',
+    'abc',
+    '.1234',
+    '1:60:00',
+    '1:5:00',
+    '1:00:60',
+    '1:00:5',
+    ':00:00',
+    '1:00',
+    '1:00:',
+    '1',
+    '1:',
+    '1:00:0',
+    '1:00:00.',
+    '1:00:00.1234',
+    '1:00:00.-1',
+    '1:00:00.1a',
+    '1:00:00:00',
+    '1::00:00',
+    '-1:00:00',
+    '+1:00:00',
+    ' 1:00:00',
+    '1:00:00 ',
+    '1:00:00,5',
+    '1:0a:00',
+    '1:00:0a',
+    'a:00:00',
+    '12345678:00:00',
+    '1:00:00.5.5',
+    '1:00.00',
+    '1-00-00',
+    '1:00:00\r',
   ])('%j is rejected (-1)', (text) => {
     expect(refExpiry(text)).toBeNull(); // the reference agrees it is bad
     expect(parseExpiry(text)).toBe(-1);

@@ -2,7 +2,7 @@
  * NAME@NETNS instance specs: parsing, the namespace-name rule, and the
  * command that runs jool inside a namespace.
  */
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { instanceSpec, joolCommand, netnsNameProblem, parseInstanceSpec } from '../../src/jool/instances.js';
 
 describe('parseInstanceSpec', () => {
@@ -13,7 +13,10 @@ describe('parseInstanceSpec', () => {
     ['default@ns-1', { key: 'default@ns-1', name: 'default', netns: 'ns-1' }],
     ['a b~!#$%^&*()', { key: 'a b~!#$%^&*()', name: 'a b~!#$%^&*()', netns: undefined }],
     // The 15-character limit is jool's, on the name alone.
-    ['abcdefghijklmno@a-much-longer-namespace', { key: 'abcdefghijklmno@a-much-longer-namespace', name: 'abcdefghijklmno', netns: 'a-much-longer-namespace' }],
+    [
+      'abcdefghijklmno@a-much-longer-namespace',
+      { key: 'abcdefghijklmno@a-much-longer-namespace', name: 'abcdefghijklmno', netns: 'a-much-longer-namespace' },
+    ],
     // Namespace names are file names: dots are fine unless the whole name is . or ..
     ['a@...', { key: 'a@...', name: 'a', netns: '...' }],
     ['a@.hidden', { key: 'a@.hidden', name: 'a', netns: '.hidden' }],
@@ -48,7 +51,7 @@ describe('parseInstanceSpec', () => {
 });
 
 describe('instanceSpec', () => {
-  it('an instance in the exporter\'s own namespace is keyed by its name', () => {
+  it("an instance in the exporter's own namespace is keyed by its name", () => {
     expect(instanceSpec('default')).toStrictEqual({ key: 'default', name: 'default', netns: undefined });
     expect(instanceSpec('default', undefined)).toStrictEqual({ key: 'default', name: 'default', netns: undefined });
   });
@@ -58,7 +61,11 @@ describe('instanceSpec', () => {
   });
 
   it('round-trips through parseInstanceSpec', () => {
-    for (const [name, netns] of [['default', undefined], ['alt', 'x64'], ['a@b', 'ns']] as const) {
+    for (const [name, netns] of [
+      ['default', undefined],
+      ['alt', 'x64'],
+      ['a@b', 'ns'],
+    ] as const) {
       const spec = instanceSpec(name, netns);
       expect(parseInstanceSpec(spec.key)).toStrictEqual(spec);
     }
@@ -89,7 +96,7 @@ describe('netnsNameProblem', () => {
 });
 
 describe('joolCommand', () => {
-  it('is jool itself in the exporter\'s own namespace', () => {
+  it("is jool itself in the exporter's own namespace", () => {
     expect(joolCommand('jool', undefined)).toEqual(['jool']);
     expect(joolCommand('/usr/local/bin/jool', undefined)).toEqual(['/usr/local/bin/jool']);
     expect(joolCommand('jool', undefined, '/sbin/ip')).toEqual(['jool']);

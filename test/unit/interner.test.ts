@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createIPv4Interner, createIPv6Interner } from '../../src/table/interner.js';
-import { rng, randomInt } from './support.js';
+import { randomInt, rng } from './support.js';
 
 const bytes = (text: string) => Buffer.from(text, 'latin1');
 const all = (bytes: Uint8Array) => [bytes, 0, bytes.length] as const;
@@ -122,9 +122,10 @@ describe('address interners', () => {
     const interner = createIPv6Interner();
     const random = rng(12);
     const texts = new Set<string>();
-    while (texts.size < 110_000) texts.add(`2001:db8:${randomInt(random, 0, 0xffff).toString(16)}::${randomInt(random, 1, 0xffff).toString(16)}`);
+    while (texts.size < 110_000)
+      texts.add(`2001:db8:${randomInt(random, 0, 0xffff).toString(16)}::${randomInt(random, 1, 0xffff).toString(16)}`);
     const list = [...texts];
-    list.forEach((text, i) => expect(interner.internString(text)).toBe(i));
+    for (const [i, text] of list.entries()) expect(interner.internString(text)).toBe(i);
     for (let i = list.length - 1; i >= 0; i -= 3) expect(interner.internString(list[i]!)).toBe(i);
     expect(interner.size).toBe(list.length);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { judgeExit } from '../../src/jool/call.js';
 import type { JoolExit } from '../../src/jool/runner.js';
-import { judgeExit } from '../../src/poll/read-table.js';
 
 const ARGS = ['-i', 'default', 'session', 'display', '--csv', '--numeric'] as const;
 const COMMAND = 'jool -i default session display --csv --numeric';
@@ -17,7 +17,8 @@ describe('judgeExit', () => {
   });
 
   it('calls a non-zero exit an exit failure, with the status and stderr on one line', () => {
-    const stderr = "Error: Jool's socket family doesn't seem to exist.\n(This probably means Jool hasn't been modprobed.)\n  Netlink error message: Object not found\n";
+    const stderr =
+      "Error: Jool's socket family doesn't seem to exist.\n(This probably means Jool hasn't been modprobed.)\n  Netlink error message: Object not found\n";
     expect(judgeExit(exit({ exitCode: 253, stderr }), ARGS)).toEqual({
       ok: false,
       reason: 'exit',

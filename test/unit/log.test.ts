@@ -4,11 +4,10 @@ import { createLogger, formatLine } from '../../src/log.js';
 
 const NOW = new Date('2026-01-02T03:04:05.000Z');
 // Every C0 control, DEL, every C1 control, and U+2028/U+2029.
-const CONTROLS = [
-  ...Array.from({ length: 0x20 }, (_, i) => i),
-  ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i),
-  0x2028, 0x2029,
-].map((code) => String.fromCharCode(code));
+const CONTROLS = [...Array.from({ length: 0x20 }, (_, i) => i), ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i), 0x2028, 0x2029].map(
+  (code) => String.fromCharCode(code),
+);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this regex's job
 const RAW = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 describe('control characters are escaped', () => {
@@ -36,7 +35,8 @@ describe('control characters are escaped', () => {
   });
 
   it('plain values stay bare, and non-control Unicode is kept as is', () => {
-    expect(formatLine('logfmt', 'info', 'x', { instance: 'default', n: 3, addr: 'é' }, NOW))
-      .toBe('ts=2026-01-02T03:04:05.000Z level=info msg=x instance=default n=3 addr=é');
+    expect(formatLine('logfmt', 'info', 'x', { instance: 'default', n: 3, addr: 'é' }, NOW)).toBe(
+      'ts=2026-01-02T03:04:05.000Z level=info msg=x instance=default n=3 addr=é',
+    );
   });
 });

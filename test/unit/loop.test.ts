@@ -45,10 +45,14 @@ describe('startLoop', () => {
 
   it('starts the next run an interval after the previous one started, not after it ended', async () => {
     const starts: number[] = [];
-    const loop = startLoop(async () => {
-      starts.push(clock);
-      clock += 300; // the run takes 300 ms
-    }, 1000, now);
+    const loop = startLoop(
+      async () => {
+        starts.push(clock);
+        clock += 300; // the run takes 300 ms
+      },
+      1000,
+      now,
+    );
     await settle();
     expect(starts).toHaveLength(1);
     clock += 699;
@@ -62,10 +66,14 @@ describe('startLoop', () => {
 
   it('starts the next run at once after a run that overran its interval', async () => {
     let runs = 0;
-    const loop = startLoop(async () => {
-      runs++;
-      if (runs === 1) clock += 2500; // longer than the interval
-    }, 1000, now);
+    const loop = startLoop(
+      async () => {
+        runs++;
+        if (runs === 1) clock += 2500; // longer than the interval
+      },
+      1000,
+      now,
+    );
     // No fake time passes: the second run starts at once, and the third waits a whole interval.
     await settle();
     expect(runs).toBe(2);
@@ -80,15 +88,19 @@ describe('startLoop', () => {
     let running = 0;
     let most = 0;
     let runs = 0;
-    const loop = startLoop(async () => {
-      running++;
-      most = Math.max(most, running);
-      runs++;
-      clock += 5000;
-      await vi.advanceTimersByTimeAsync(0);
-      await Promise.resolve();
-      running--;
-    }, 1000, now);
+    const loop = startLoop(
+      async () => {
+        running++;
+        most = Math.max(most, running);
+        runs++;
+        clock += 5000;
+        await vi.advanceTimersByTimeAsync(0);
+        await Promise.resolve();
+        running--;
+      },
+      1000,
+      now,
+    );
     for (let i = 0; i < 10; i++) await settle();
     await loop.stop();
     expect(runs).toBeGreaterThan(2);
@@ -98,10 +110,14 @@ describe('startLoop', () => {
   it('stop() wakes the sleep: no further run, and it resolves without time passing', async () => {
     let runs = 0;
     let stoppedSeen: boolean | undefined;
-    const loop = startLoop(async (_track, isStopped) => {
-      runs++;
-      stoppedSeen = isStopped();
-    }, 3_600_000, now);
+    const loop = startLoop(
+      async (_track, isStopped) => {
+        runs++;
+        stoppedSeen = isStopped();
+      },
+      3_600_000,
+      now,
+    );
     await loop.firstRun;
     let stopped = false;
     const stopping = loop.stop().then(() => (stopped = true));
@@ -118,14 +134,18 @@ describe('startLoop', () => {
     jool.control.failNext('hang');
     let exit: JoolExit | undefined;
     let sawStop: boolean | undefined;
-    const loop = startLoop(async (track, isStopped) => {
-      const call = track(jool)(['session', 'display', '--csv'], { timeoutMs: Number.POSITIVE_INFINITY });
-      for await (const _ of call.stdout) {
-        // a hung jool prints nothing
-      }
-      exit = await call.exit;
-      sawStop = isStopped();
-    }, 1000, now);
+    const loop = startLoop(
+      async (track, isStopped) => {
+        const call = track(jool)(['session', 'display', '--csv'], { timeoutMs: Number.POSITIVE_INFINITY });
+        for await (const _ of call.stdout) {
+          // a hung jool prints nothing
+        }
+        exit = await call.exit;
+        sawStop = isStopped();
+      },
+      1000,
+      now,
+    );
     await settle();
     expect(exit).toBeUndefined();
     await loop.stop();
@@ -139,14 +159,18 @@ describe('startLoop', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let exit: JoolExit | undefined;
-    const loop = startLoop(async (track) => {
-      await gate;
-      const call = track(jool)(['stats', 'display', '--csv'], { timeoutMs: 10_000 });
-      for await (const _ of call.stdout) {
-        // drain
-      }
-      exit = await call.exit;
-    }, 1000, now);
+    const loop = startLoop(
+      async (track) => {
+        await gate;
+        const call = track(jool)(['stats', 'display', '--csv'], { timeoutMs: 10_000 });
+        for await (const _ of call.stdout) {
+          // drain
+        }
+        exit = await call.exit;
+      },
+      1000,
+      now,
+    );
     await settle();
     const stopping = loop.stop();
     release();

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createDemoJool } from '../../src/demo/demo-jool.js';
-import { createLogger } from '../../src/log.js';
-import { createStatusStore } from '../../src/poll/status.js';
-import { startPoller } from '../../src/poll/poller.js';
 import { parseInstanceSpec } from '../../src/jool/instances.js';
+import { createLogger } from '../../src/log.js';
+import { startPoller } from '../../src/poll/poller.js';
+import { createStatusStore } from '../../src/status/store.js';
 
 async function pollWithClock(stepMs: number, intervalMs: number, polls: number) {
   const lines: string[] = [];
@@ -38,7 +38,7 @@ async function pollWithClock(stepMs: number, intervalMs: number, polls: number) 
 }
 
 describe('a poll that outruns the interval', () => {
-  it('is warned about once, with the duration, the interval and each table\'s rows', async () => {
+  it("is warned about once, with the duration, the interval and each table's rows", async () => {
     const { lines, status } = await pollWithClock(20_000, 15_000, 3);
     const warnings = lines.filter((line) => line.includes('level=warn'));
     expect(warnings, lines.join('\n')).toHaveLength(1);

@@ -1,12 +1,12 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { Family, Sample } from '../../src/metrics/families.js';
 import { collectPool4Metrics, POOL4_FAMILIES } from '../../src/metrics/pool4-collector.js';
 import { createMetricsRenderer } from '../../src/metrics/registry.js';
-import type { Family, Sample } from '../../src/metrics/families.js';
-import type { ExporterStatus } from '../../src/poll/status.js';
-import { computePool4, type Pool4Report } from '../../src/table/pool4.js';
+import { PROTOCOLS, type Protocol } from '../../src/model.js';
 import { parsePool4Csv } from '../../src/parse/pool4-csv.js';
 import { parseSessionCsv } from '../../src/parse/session-csv.js';
-import { PROTOCOLS, type Protocol } from '../../src/model.js';
+import type { ExporterStatus } from '../../src/status/model.js';
+import { computePool4, type Pool4Report } from '../../src/table/pool4.js';
 import { fixture } from './support.js';
 
 type Pool4 = Record<Protocol, Pool4Report>;
@@ -33,12 +33,20 @@ function family(families: Family[], name: string): Sample[] {
 /** "name{label=value,...} value" lines, sorted, for whole-family comparisons. */
 function lines(families: Family[], name: string): string[] {
   return family(families, name)
-    .map((s) => `${Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',')} ${s.value}`)
+    .map(
+      (s) =>
+        `${Object.entries(s.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')} ${s.value}`,
+    )
     .sort();
 }
 
 const CAPTURES = PROTOCOLS.map((p) => fixture(`pool4-${p}.csv`).toString('latin1')).join('');
-const CAPTURE_SESSIONS = Object.fromEntries(PROTOCOLS.map((p) => [p, fixture(`session-${p}.csv`).toString('latin1')])) as Record<Protocol, string>;
+const CAPTURE_SESSIONS = Object.fromEntries(PROTOCOLS.map((p) => [p, fixture(`session-${p}.csv`).toString('latin1')])) as Record<
+  Protocol,
+  string
+>;
 
 describe('POOL4_FAMILIES', () => {
   it('declares every family once, with help text and the jool_instance label', () => {
@@ -104,10 +112,14 @@ describe('collectPool4Metrics on the captures', () => {
 
   it('is configured, with no BIB entry outside pool4', () => {
     expect(lines(families, 'jool_pool4_configured')).toEqual([
-      'jool_instance=default,protocol=icmp 1', 'jool_instance=default,protocol=tcp 1', 'jool_instance=default,protocol=udp 1',
+      'jool_instance=default,protocol=icmp 1',
+      'jool_instance=default,protocol=tcp 1',
+      'jool_instance=default,protocol=udp 1',
     ]);
     expect(lines(families, 'jool_bib_entries_outside_pool4')).toEqual([
-      'jool_instance=default,protocol=icmp 0', 'jool_instance=default,protocol=tcp 0', 'jool_instance=default,protocol=udp 0',
+      'jool_instance=default,protocol=icmp 0',
+      'jool_instance=default,protocol=tcp 0',
+      'jool_instance=default,protocol=udp 0',
     ]);
   });
 
@@ -130,17 +142,30 @@ describe('collectPool4Metrics: which series exist', () => {
   });
 
   it('empty pool4: configured 0, outside-pool4 count, and no capacity, usage or ratio series', () => {
-    const sessions = 'TCP,2001:db8::1,1000,64:ff9b::c633:6401,80,192.0.2.1,1024,198.51.100.1,80,0:01:00.000,ESTABLISHED\n' +
+    const sessions =
+      'TCP,2001:db8::1,1000,64:ff9b::c633:6401,80,192.0.2.1,1024,198.51.100.1,80,0:01:00.000,ESTABLISHED\n' +
       'TCP,2001:db8::1,1001,64:ff9b::c633:6401,80,192.0.2.1,62000,198.51.100.1,80,0:01:00.000,ESTABLISHED\n';
-    const families = collectPool4Metrics(status([{ name: 'empty', pool4: pool4Of(fixture('empty-pool4-tcp.csv').toString('latin1'), { tcp: sessions }) }]));
+    const families = collectPool4Metrics(
+      status([{ name: 'empty', pool4: pool4Of(fixture('empty-pool4-tcp.csv').toString('latin1'), { tcp: sessions }) }]),
+    );
     expect(lines(families, 'jool_pool4_configured')).toEqual([
-      'jool_instance=empty,protocol=icmp 0', 'jool_instance=empty,protocol=tcp 0', 'jool_instance=empty,protocol=udp 0',
+      'jool_instance=empty,protocol=icmp 0',
+      'jool_instance=empty,protocol=tcp 0',
+      'jool_instance=empty,protocol=udp 0',
     ]);
     // Port 1024 is not in Jool's implicit pool (61001-65535): an orphan, e.g. of a flushed pool4.
     expect(lines(families, 'jool_bib_entries_outside_pool4')).toEqual([
-      'jool_instance=empty,protocol=icmp 0', 'jool_instance=empty,protocol=tcp 1', 'jool_instance=empty,protocol=udp 0',
+      'jool_instance=empty,protocol=icmp 0',
+      'jool_instance=empty,protocol=tcp 1',
+      'jool_instance=empty,protocol=udp 0',
     ]);
-    for (const name of ['jool_pool4_ports', 'jool_pool4_ports_used', 'jool_pool4_utilization_ratio', 'jool_pool4_address_max_utilization_ratio', 'jool_pool4_mark_ports']) {
+    for (const name of [
+      'jool_pool4_ports',
+      'jool_pool4_ports_used',
+      'jool_pool4_utilization_ratio',
+      'jool_pool4_address_max_utilization_ratio',
+      'jool_pool4_mark_ports',
+    ]) {
       expect(family(families, name), name).toEqual([]);
     }
   });
@@ -148,18 +173,32 @@ describe('collectPool4Metrics: which series exist', () => {
   it('a protocol without entries while another has some: configured, every BIB entry outside, no ratio', () => {
     const udp = 'UDP,2001:db8::1,1000,64:ff9b::c633:6401,53,192.0.2.1,5000,198.51.100.1,53,0:01:00.000\n';
     const families = collectPool4Metrics(status([{ name: 'a', pool4: pool4Of(fixture('pool4-tcp.csv').toString('latin1'), { udp }) }]));
-    expect(lines(families, 'jool_pool4_configured')).toEqual(['jool_instance=a,protocol=icmp 1', 'jool_instance=a,protocol=tcp 1', 'jool_instance=a,protocol=udp 1']);
-    expect(lines(families, 'jool_bib_entries_outside_pool4')).toEqual(['jool_instance=a,protocol=icmp 0', 'jool_instance=a,protocol=tcp 0', 'jool_instance=a,protocol=udp 1']);
+    expect(lines(families, 'jool_pool4_configured')).toEqual([
+      'jool_instance=a,protocol=icmp 1',
+      'jool_instance=a,protocol=tcp 1',
+      'jool_instance=a,protocol=udp 1',
+    ]);
+    expect(lines(families, 'jool_bib_entries_outside_pool4')).toEqual([
+      'jool_instance=a,protocol=icmp 0',
+      'jool_instance=a,protocol=tcp 0',
+      'jool_instance=a,protocol=udp 1',
+    ]);
     expect(lines(families, 'jool_pool4_utilization_ratio')).toEqual(['jool_instance=a,protocol=tcp 0']);
     expect(lines(families, 'jool_pool4_address_max_utilization_ratio')).toEqual(['jool_instance=a,protocol=tcp 0']);
   });
 
   it('an instance whose last poll failed (no pool4) has no pool4 series at all; the others keep theirs', () => {
-    const families = collectPool4Metrics(status([
-      { name: 'down', pool4: undefined },
-      { name: 'up', pool4: pool4Of(CAPTURES) },
-    ]));
-    for (const f of families) expect(f.samples.every((s) => s.labels.jool_instance === 'up'), f.desc.name).toBe(true);
+    const families = collectPool4Metrics(
+      status([
+        { name: 'down', pool4: undefined },
+        { name: 'up', pool4: pool4Of(CAPTURES) },
+      ]),
+    );
+    for (const f of families)
+      expect(
+        f.samples.every((s) => s.labels.jool_instance === 'up'),
+        f.desc.name,
+      ).toBe(true);
     expect(family(families, 'jool_pool4_configured')).toHaveLength(3);
   });
 });

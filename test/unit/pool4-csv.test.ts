@@ -1,7 +1,8 @@
-import { describe, it, expect } from 'vitest';
-import { parsePool4Csv, POOL4_CSV_HEADER, type Pool4Entry } from '../../src/parse/pool4-csv.js';
+import { describe, expect, it } from 'vitest';
 import { createDemoJool } from '../../src/demo/demo-jool.js';
+import type { Pool4Entry } from '../../src/model.js';
 import { PROTOCOLS, type Protocol } from '../../src/model.js';
+import { POOL4_CSV_HEADER, parsePool4Csv } from '../../src/parse/pool4-csv.js';
 import { fixture } from './support.js';
 
 /** 192.0.2.x as a uint32, written out (not computed by the code under test). */
@@ -44,7 +45,11 @@ describe('parsePool4Csv on the Jool 4.1.9 captures', () => {
 
   it('keeps the mark of pool4-udp.csv (mark 7 on 192.0.2.3)', () => {
     const { entries } = parsePool4Csv(fixture('pool4-udp.csv').toString('latin1'));
-    expect(entries.map((e) => [e.text, e.mark])).toEqual([['192.0.2.3', 7], ['192.0.2.1', 0], ['192.0.2.2', 0]]);
+    expect(entries.map((e) => [e.text, e.mark])).toEqual([
+      ['192.0.2.3', 7],
+      ['192.0.2.1', 0],
+      ['192.0.2.2', 0],
+    ]);
   });
 
   it('the header it skips is the one Jool prints', () => {
@@ -77,8 +82,28 @@ describe('parsePool4Csv on Jool 3', () => {
     expect(result.headers).toBe(1);
     expect(result.rejected.count).toBe(0);
     expect(result.entries).toEqual([
-      { mark: 0, protocol: 'tcp', address: TEST_NET_1 + 1, prefixLength: 32, minPort: 1, maxPort: 65535, iterations: null, iterationsFixed: null, text: '192.0.2.1' },
-      { mark: 1, protocol: 'udp', address: TEST_NET_1 + 7, prefixLength: 32, minPort: 100, maxPort: 200, iterations: null, iterationsFixed: null, text: '192.0.2.7' },
+      {
+        mark: 0,
+        protocol: 'tcp',
+        address: TEST_NET_1 + 1,
+        prefixLength: 32,
+        minPort: 1,
+        maxPort: 65535,
+        iterations: null,
+        iterationsFixed: null,
+        text: '192.0.2.1',
+      },
+      {
+        mark: 1,
+        protocol: 'udp',
+        address: TEST_NET_1 + 7,
+        prefixLength: 32,
+        minPort: 100,
+        maxPort: 200,
+        iterations: null,
+        iterationsFixed: null,
+        text: '192.0.2.7',
+      },
     ]);
   });
 
@@ -108,7 +133,9 @@ describe('parsePool4Csv: Address with a prefix', () => {
     it(`reads ${text}`, () => {
       const { entries, rejected } = parsePool4Csv(`0,TCP,${text},1,65535,2059,0\n`);
       expect(rejected.count).toBe(0);
-      expect(entries).toEqual([{ mark: 0, protocol: 'tcp', address, prefixLength, minPort: 1, maxPort: 65535, iterations: 2059, iterationsFixed: false, text }]);
+      expect(entries).toEqual([
+        { mark: 0, protocol: 'tcp', address, prefixLength, minPort: 1, maxPort: 65535, iterations: 2059, iterationsFixed: false, text },
+      ]);
     });
   }
 });
@@ -214,7 +241,9 @@ describe('parsePool4Csv on the demo source', () => {
         const rows = text.split('\n').filter((line) => line !== '' && !line.startsWith('Mark,'));
         expect(result.entries).toHaveLength(rows.length);
         expect(result.entries.length).toBeGreaterThanOrEqual(4);
-        expect(result.entries.every((e) => e.protocol === (protocol as Protocol) && e.prefixLength === 32 && e.iterationsFixed === false)).toBe(true);
+        expect(
+          result.entries.every((e) => e.protocol === (protocol as Protocol) && e.prefixLength === 32 && e.iterationsFixed === false),
+        ).toBe(true);
         expect(result.entries.map((e) => e.text)).toEqual(rows.map((row) => row.split(',')[2]));
       }
     });

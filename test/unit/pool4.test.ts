@@ -1,10 +1,11 @@
-import { describe, it, expect } from 'vitest';
-import { computePool4, computePool4InSlices, EMPTY_POOL4_MIN_PORT, MAX_LISTED_ADDRESSES, type Pool4Report } from '../../src/table/pool4.js';
-import { parsePool4Csv, type Pool4Entry } from '../../src/parse/pool4-csv.js';
-import { parseSessionCsv } from '../../src/parse/session-csv.js';
-import { createSessionTableBuilder, emptySessionTable, type SessionTable } from '../../src/table/session-table.js';
+import { describe, expect, it } from 'vitest';
+import type { Pool4Entry } from '../../src/model.js';
 import { NO_STATE, PROTOCOLS, type Protocol } from '../../src/model.js';
-import { fixture, referenceParse, rng, randomInt, type RefRow } from './support.js';
+import { parsePool4Csv } from '../../src/parse/pool4-csv.js';
+import { parseSessionCsv } from '../../src/parse/session-csv.js';
+import { computePool4, computePool4InSlices, EMPTY_POOL4_MIN_PORT, MAX_LISTED_ADDRESSES, type Pool4Report } from '../../src/table/pool4.js';
+import { createSessionTableBuilder, emptySessionTable, type SessionTable } from '../../src/table/session-table.js';
+import { fixture, type RefRow, randomInt, referenceParse, rng } from './support.js';
 
 // ---------------------------------------------------------------------------
 // Naive reference: every (address, port) of pool4 as a string in a Set, from the CSV text with
@@ -74,7 +75,8 @@ function reference(poolText: string, protocol: Protocol, sessions: readonly RefR
       outside++;
     }
   }
-  if (!configured) return { configured, capacity: 0, used: 0, outside, addresses: [], addressesOmitted: 0, marks: [], maxAddressUtilization: 0 };
+  if (!configured)
+    return { configured, capacity: 0, used: 0, outside, addresses: [], addressesOmitted: 0, marks: [], maxAddressUtilization: 0 };
   const addresses = [...portsByAddress]
     .sort((a, b) => refNumber(a[0]) - refNumber(b[0]))
     .map(([address, ports]) => ({ address, capacity: ports.size, used: usedByAddress.get(address) ?? 0 }));
@@ -100,7 +102,8 @@ function sessionCsv(protocol: Protocol, bibs: ReadonlyArray<readonly [string, nu
   let out = '';
   bibs.forEach(([address, port], i) => {
     for (let r = 0; r < repeat; r++) {
-      out += `${name},2001:db8::${(i + 1).toString(16)},${40000 + (i % 20000)},64:ff9b::c633:64${(r + 1).toString(16).padStart(2, '0')},80,` +
+      out +=
+        `${name},2001:db8::${(i + 1).toString(16)},${40000 + (i % 20000)},64:ff9b::c633:64${(r + 1).toString(16).padStart(2, '0')},80,` +
         `${address},${port},198.51.100.${r + 1},80,0:01:00.000${protocol === 'tcp' ? ',ESTABLISHED' : ''}\n`;
     }
   });
@@ -162,7 +165,10 @@ describe('computePool4 on the Jool 4.1.9 captures', () => {
       { address: '192.0.2.3', capacity: 1000, used: 0 },
     ]);
     expect(report.capacity).toBe(1024 + 63488 + 1000);
-    expect(report.marks).toEqual([{ mark: 0, capacity: 1024 + 63488 }, { mark: 7, capacity: 1000 }]);
+    expect(report.marks).toEqual([
+      { mark: 0, capacity: 1024 + 63488 },
+      { mark: 7, capacity: 1000 },
+    ]);
     expect(report.used).toBe(36);
     expect(report.outside).toBe(0);
   });
@@ -176,16 +182,31 @@ describe('computePool4 on the Jool 4.1.9 captures', () => {
 
   it('an empty pool4 (empty-pool4-tcp.csv) is not configured: no capacity, ports below 61001 are outside', () => {
     const poolText = fixture('empty-pool4-tcp.csv').toString('latin1');
-    const sessions = sessionCsv('tcp', [['192.0.2.1', 61001], ['192.0.2.1', 65535], ['192.0.2.1', 61000], ['203.0.113.9', 80]]);
+    const sessions = sessionCsv('tcp', [
+      ['192.0.2.1', 61001],
+      ['192.0.2.1', 65535],
+      ['192.0.2.1', 61000],
+      ['203.0.113.9', 80],
+    ]);
     const report = check(poolText, 'tcp', sessions);
-    expect(report).toEqual({ configured: false, capacity: 0, used: 0, outside: 2, addresses: [], addressesOmitted: 0, marks: [], maxAddressUtilization: 0 });
+    expect(report).toEqual({
+      configured: false,
+      capacity: 0,
+      used: 0,
+      outside: 2,
+      addresses: [],
+      addressesOmitted: 0,
+      marks: [],
+      maxAddressUtilization: 0,
+    });
     expect(EMPTY_POOL4_MIN_PORT).toBe(61001);
   });
 });
 
 describe('computePool4: capacity', () => {
   it('counts a port once when ranges of one address overlap or touch', () => {
-    const pool = '0,TCP,192.0.2.1,100,200,1024,0\n0,TCP,192.0.2.1,150,300,1024,0\n0,TCP,192.0.2.1,301,310,1024,0\n0,TCP,192.0.2.1,100,100,1024,0\n';
+    const pool =
+      '0,TCP,192.0.2.1,100,200,1024,0\n0,TCP,192.0.2.1,150,300,1024,0\n0,TCP,192.0.2.1,301,310,1024,0\n0,TCP,192.0.2.1,100,100,1024,0\n';
     const report = check(pool, 'tcp', '');
     expect(report.addresses).toEqual([{ address: '192.0.2.1', capacity: 211, used: 0 }]);
     expect(report.capacity).toBe(211);
@@ -193,11 +214,7 @@ describe('computePool4: capacity', () => {
 
   it('unions marks per address but keeps each mark whole in the mark capacity', () => {
     // The example of the pool4 documentation (jool-4-usr-flags-pool4.md).
-    const pool = [
-      '1,TCP,192.0.2.1,1500,2500,1024,0',
-      '0,TCP,192.0.2.1,1000,3000,2059,0',
-      '0,TCP,192.0.2.8/30,1,65535,2059,0',
-    ].join('\n');
+    const pool = ['1,TCP,192.0.2.1,1500,2500,1024,0', '0,TCP,192.0.2.1,1000,3000,2059,0', '0,TCP,192.0.2.8/30,1,65535,2059,0'].join('\n');
     const report = check(pool, 'tcp', '');
     expect(report.addresses).toEqual([
       { address: '192.0.2.1', capacity: 2001, used: 0 },
@@ -207,7 +224,10 @@ describe('computePool4: capacity', () => {
       { address: '192.0.2.11', capacity: 65535, used: 0 },
     ]);
     expect(report.capacity).toBe(2001 + 4 * 65535);
-    expect(report.marks).toEqual([{ mark: 0, capacity: 2001 + 4 * 65535 }, { mark: 1, capacity: 1001 }]);
+    expect(report.marks).toEqual([
+      { mark: 0, capacity: 2001 + 4 * 65535 },
+      { mark: 1, capacity: 1001 },
+    ]);
   });
 
   it('gives every address of a prefix (/24, /30, /32) and splits a prefix where a single address adds ports', () => {
@@ -221,11 +241,17 @@ describe('computePool4: capacity', () => {
     expect(report.addresses).toHaveLength(256 + 4);
     expect(report.addresses[5]).toEqual({ address: '192.0.2.5', capacity: 1502, used: 0 });
     expect(report.addresses[4]).toEqual({ address: '192.0.2.4', capacity: 1000, used: 0 });
-    expect(report.addresses.slice(256).map((a) => `${a.address}:${a.capacity}`)).toEqual(
-      ['198.51.100.4:1', '198.51.100.5:1', '198.51.100.6:1', '198.51.100.7:1'],
-    );
+    expect(report.addresses.slice(256).map((a) => `${a.address}:${a.capacity}`)).toEqual([
+      '198.51.100.4:1',
+      '198.51.100.5:1',
+      '198.51.100.6:1',
+      '198.51.100.7:1',
+    ]);
     expect(report.capacity).toBe(255 * 1000 + 1502 + 4);
-    expect(report.marks).toEqual([{ mark: 0, capacity: 255 * 1000 + 1501 + 4 }, { mark: 5, capacity: 1 }]);
+    expect(report.marks).toEqual([
+      { mark: 0, capacity: 255 * 1000 + 1501 + 4 },
+      { mark: 5, capacity: 1 },
+    ]);
   });
 
   it('sorts addresses numerically, not as text', () => {
@@ -234,9 +260,25 @@ describe('computePool4: capacity', () => {
   });
 
   it('ignores entries of other protocols, which only make pool4 configured', () => {
-    const report = check('0,TCP,192.0.2.1,1,65535,1024,0\n', 'udp', sessionCsv('udp', [['192.0.2.1', 5000], ['192.0.2.1', 5001]]));
+    const report = check(
+      '0,TCP,192.0.2.1,1,65535,1024,0\n',
+      'udp',
+      sessionCsv('udp', [
+        ['192.0.2.1', 5000],
+        ['192.0.2.1', 5001],
+      ]),
+    );
     // Jool falls back to its implicit pool only when all three protocols are empty: UDP has no pool4 at all.
-    expect(report).toEqual({ configured: true, capacity: 0, used: 0, outside: 2, addresses: [], addressesOmitted: 0, marks: [], maxAddressUtilization: 0 });
+    expect(report).toEqual({
+      configured: true,
+      capacity: 0,
+      used: 0,
+      outside: 2,
+      addresses: [],
+      addressesOmitted: 0,
+      marks: [],
+      maxAddressUtilization: 0,
+    });
   });
 
   it('reads Jool 3.4 rows (no iterations) like the others', () => {
@@ -249,16 +291,20 @@ describe('computePool4: usage', () => {
   const pool = '0,TCP,192.0.2.1,10,13,1024,0\n0,TCP,192.0.2.2,10,19,1024,0\n3,TCP,192.0.2.8/30,100,199,1024,0\n';
 
   it('counts BIB entries (not sessions) inside pool4, per address, and the others as outside', () => {
-    const sessions = sessionCsv('tcp', [
-      ['192.0.2.1', 10], // inside
-      ['192.0.2.1', 13], // inside
-      ['192.0.2.1', 14], // address in pool4, port outside its ranges
-      ['192.0.2.2', 19], // inside
-      ['192.0.2.9', 150], // inside, through the /30 of mark 3
-      ['192.0.2.9', 10], // port of another address's range
-      ['192.0.2.3', 10], // address outside pool4
-      ['203.0.113.1', 10], // address outside pool4
-    ], 3); // three sessions per BIB entry: counted once
+    const sessions = sessionCsv(
+      'tcp',
+      [
+        ['192.0.2.1', 10], // inside
+        ['192.0.2.1', 13], // inside
+        ['192.0.2.1', 14], // address in pool4, port outside its ranges
+        ['192.0.2.2', 19], // inside
+        ['192.0.2.9', 150], // inside, through the /30 of mark 3
+        ['192.0.2.9', 10], // port of another address's range
+        ['192.0.2.3', 10], // address outside pool4
+        ['203.0.113.1', 10], // address outside pool4
+      ],
+      3,
+    ); // three sessions per BIB entry: counted once
     const report = check(pool, 'tcp', sessions);
     expect(report.used).toBe(4);
     expect(report.outside).toBe(4);
@@ -270,7 +316,12 @@ describe('computePool4: usage', () => {
   });
 
   it('gives the pool utilization (used / capacity) and the fullest address', () => {
-    const sessions = sessionCsv('tcp', [['192.0.2.1', 10], ['192.0.2.1', 11], ['192.0.2.1', 12], ['192.0.2.2', 15]]);
+    const sessions = sessionCsv('tcp', [
+      ['192.0.2.1', 10],
+      ['192.0.2.1', 11],
+      ['192.0.2.1', 12],
+      ['192.0.2.2', 15],
+    ]);
     const report = check(pool, 'tcp', sessions);
     expect(report.capacity).toBe(4 + 10 + 4 * 100);
     expect(report.used).toBe(4);
@@ -279,7 +330,10 @@ describe('computePool4: usage', () => {
   });
 
   it('reaches 1 when an address is full', () => {
-    const sessions = sessionCsv('tcp', [10, 11, 12, 13].map((port) => ['192.0.2.1', port] as const));
+    const sessions = sessionCsv(
+      'tcp',
+      [10, 11, 12, 13].map((port) => ['192.0.2.1', port] as const),
+    );
     expect(check(pool, 'tcp', sessions).maxAddressUtilization).toBe(1);
   });
 
@@ -303,7 +357,9 @@ describe('computePool4: usage', () => {
         const min = randomInt(random, 0, 300);
         const max = min + randomInt(random, 0, 200);
         const proto = random() < 0.8 ? protocol : PROTOCOLS[randomInt(random, 0, 2)]!;
-        lines.push(`${randomInt(random, 0, 2) === 2 ? 9 : 0},${proto.toUpperCase()},${address}${length === 32 ? '' : `/${length}`},${min},${max},1024,0`);
+        lines.push(
+          `${randomInt(random, 0, 2) === 2 ? 9 : 0},${proto.toUpperCase()},${address}${length === 32 ? '' : `/${length}`},${min},${max},1024,0`,
+        );
       }
       const bibs: Array<[string, number]> = [];
       for (let i = randomInt(random, 0, 80); i > 0; i--) {
@@ -324,9 +380,16 @@ describe('computePool4InSlices', () => {
     const random = rng(9);
     for (let i = 0; i < 200_000; i++) {
       builder.append({
-        ipv6Remote: client, ipv6RemotePort: i & 0xffff, ipv6Local: local6, ipv6LocalPort: 53,
-        ipv4Local: locals[randomInt(random, 0, 3)]!, ipv4LocalPort: randomInt(random, 0, 65535),
-        ipv4Remote: remote, ipv4RemotePort: 53, expiresMs: 1000, state: NO_STATE,
+        ipv6Remote: client,
+        ipv6RemotePort: i & 0xffff,
+        ipv6Local: local6,
+        ipv6LocalPort: 53,
+        ipv4Local: locals[randomInt(random, 0, 3)]!,
+        ipv4LocalPort: randomInt(random, 0, 65535),
+        ipv4Remote: remote,
+        ipv4RemotePort: 53,
+        expiresMs: 1000,
+        state: NO_STATE,
       });
     }
     const t = builder.finish();
@@ -341,7 +404,14 @@ describe('computePool4InSlices', () => {
 describe('computePool4 with absurdly short prefixes', () => {
   it('expands a /16 with one range: 65,536 addresses', () => {
     const pool = entries('0,TCP,10.0.0.0/16,1024,65535,8192,0\n');
-    const sessions = table('tcp', sessionCsv('tcp', [['10.0.255.255', 2000], ['10.0.0.0', 1024], ['10.1.0.0', 2000]]));
+    const sessions = table(
+      'tcp',
+      sessionCsv('tcp', [
+        ['10.0.255.255', 2000],
+        ['10.0.0.0', 1024],
+        ['10.1.0.0', 2000],
+      ]),
+    );
     const report = computePool4(pool, sessions);
     expect(report.addresses).toHaveLength(65536);
     expect(report.addresses[0]).toEqual({ address: '10.0.0.0', capacity: 64512, used: 1 });
@@ -364,9 +434,21 @@ describe('computePool4 with absurdly short prefixes', () => {
 
   it('keeps totals exact past MAX_LISTED_ADDRESSES and lists only that many addresses', () => {
     const pool = entries('0,UDP,10.0.0.0/8,1,65535,infinite,1\n2,UDP,10.0.0.0/8,1,100,1024,0\n');
-    const report = computePool4(pool, table('udp', sessionCsv('udp', [['10.255.0.1', 5], ['10.0.0.1', 5]])));
+    const report = computePool4(
+      pool,
+      table(
+        'udp',
+        sessionCsv('udp', [
+          ['10.255.0.1', 5],
+          ['10.0.0.1', 5],
+        ]),
+      ),
+    );
     expect(report.capacity).toBe(2 ** 24 * 65535);
-    expect(report.marks).toEqual([{ mark: 0, capacity: 2 ** 24 * 65535 }, { mark: 2, capacity: 2 ** 24 * 100 }]);
+    expect(report.marks).toEqual([
+      { mark: 0, capacity: 2 ** 24 * 65535 },
+      { mark: 2, capacity: 2 ** 24 * 100 },
+    ]);
     expect(report.addresses).toHaveLength(MAX_LISTED_ADDRESSES);
     expect(report.addressesOmitted).toBe(2 ** 24 - MAX_LISTED_ADDRESSES);
     // The unlisted address's BIB entry still counts in the totals.
@@ -381,25 +463,54 @@ describe('computePool4 merging edges', () => {
   /** Two entries on one far-away address: makes buildSegments take its sweep path. */
   const OVERLAP = '0,TCP,203.0.113.9,1,10,1024,0\n0,TCP,203.0.113.9,5,20,1024,0\n';
 
-  for (const [path, extra] of [['one entry per address', ''], ['overlapping entries', OVERLAP]] as const) {
+  for (const [path, extra] of [
+    ['one entry per address', ''],
+    ['overlapping entries', OVERLAP],
+  ] as const) {
     describe(path, () => {
       it('joins ranges of one address that share exactly one port', () => {
         const pool = `0,TCP,192.0.2.1,1000,2000,1024,0\n1,TCP,192.0.2.1,2000,3000,1024,0\n${extra}`;
-        const report = check(pool, 'tcp', sessionCsv('tcp', [['192.0.2.1', 2000], ['192.0.2.1', 3001]]));
+        const report = check(
+          pool,
+          'tcp',
+          sessionCsv('tcp', [
+            ['192.0.2.1', 2000],
+            ['192.0.2.1', 3001],
+          ]),
+        );
         expect(report.addresses[0]).toEqual({ address: '192.0.2.1', capacity: 2001, used: 1 });
-        expect(report.marks.slice(0, 2)).toEqual([{ mark: 0, capacity: 1001 + (extra ? 20 : 0) }, { mark: 1, capacity: 1001 }]);
+        expect(report.marks.slice(0, 2)).toEqual([
+          { mark: 0, capacity: 1001 + (extra ? 20 : 0) },
+          { mark: 1, capacity: 1001 },
+        ]);
       });
 
       it('keeps a one-port hole between two ranges of one address', () => {
         const pool = `0,TCP,192.0.2.1,1000,1999,1024,0\n0,TCP,192.0.2.1,2001,3000,1024,0\n${extra}`;
-        const report = check(pool, 'tcp', sessionCsv('tcp', [['192.0.2.1', 2000], ['192.0.2.1', 1999], ['192.0.2.1', 2001]]));
+        const report = check(
+          pool,
+          'tcp',
+          sessionCsv('tcp', [
+            ['192.0.2.1', 2000],
+            ['192.0.2.1', 1999],
+            ['192.0.2.1', 2001],
+          ]),
+        );
         expect(report.addresses[0]).toEqual({ address: '192.0.2.1', capacity: 2000, used: 2 });
         expect(report.outside).toBe(1);
       });
 
       it('does not merge neighbouring addresses with the same max port but different min ports', () => {
         const pool = `0,TCP,192.0.2.1,1000,2000,1024,0\n0,TCP,192.0.2.2,1500,2000,1024,0\n0,TCP,192.0.2.3,1500,2500,1024,0\n${extra}`;
-        const report = check(pool, 'tcp', sessionCsv('tcp', [['192.0.2.2', 1200], ['192.0.2.2', 1600], ['192.0.2.3', 2400]]));
+        const report = check(
+          pool,
+          'tcp',
+          sessionCsv('tcp', [
+            ['192.0.2.2', 1200],
+            ['192.0.2.2', 1600],
+            ['192.0.2.3', 2400],
+          ]),
+        );
         expect(report.addresses.slice(0, 3)).toEqual([
           { address: '192.0.2.1', capacity: 1001, used: 0 },
           { address: '192.0.2.2', capacity: 501, used: 1 },
@@ -410,9 +521,23 @@ describe('computePool4 merging edges', () => {
 
       it('does not merge equal ranges across a gap between address blocks', () => {
         const pool = `0,TCP,192.0.2.0/31,1000,2000,1024,0\n0,TCP,192.0.2.3,1000,2000,1024,0\n0,TCP,192.0.2.4/30,1000,2000,1024,0\n${extra}`;
-        const report = check(pool, 'tcp', sessionCsv('tcp', [['192.0.2.2', 1500], ['192.0.2.3', 1500], ['192.0.2.7', 1000]]));
+        const report = check(
+          pool,
+          'tcp',
+          sessionCsv('tcp', [
+            ['192.0.2.2', 1500],
+            ['192.0.2.3', 1500],
+            ['192.0.2.7', 1000],
+          ]),
+        );
         expect(report.addresses.slice(0, 7).map((a) => a.address)).toEqual([
-          '192.0.2.0', '192.0.2.1', '192.0.2.3', '192.0.2.4', '192.0.2.5', '192.0.2.6', '192.0.2.7',
+          '192.0.2.0',
+          '192.0.2.1',
+          '192.0.2.3',
+          '192.0.2.4',
+          '192.0.2.5',
+          '192.0.2.6',
+          '192.0.2.7',
         ]);
         expect(report.used).toBe(2);
         expect(report.outside).toBe(1);
@@ -423,7 +548,16 @@ describe('computePool4 merging edges', () => {
   it('stops listing at MAX_LISTED_ADDRESSES when the cap falls inside a later segment', () => {
     // Segments of 2^19, 2^18 and 2^19 addresses (different ranges, so never merged): the cap falls 2^18 into the third.
     const pool = entries('0,UDP,10.0.0.0/13,1,100,1024,0\n0,UDP,10.8.0.0/14,1,200,1024,0\n0,UDP,10.16.0.0/13,1,300,1024,0\n');
-    const report = computePool4(pool, table('udp', sessionCsv('udp', [['10.16.0.1', 5], ['10.23.255.255', 5]])));
+    const report = computePool4(
+      pool,
+      table(
+        'udp',
+        sessionCsv('udp', [
+          ['10.16.0.1', 5],
+          ['10.23.255.255', 5],
+        ]),
+      ),
+    );
     expect(MAX_LISTED_ADDRESSES).toBe(2 ** 20);
     expect(report.addresses).toHaveLength(MAX_LISTED_ADDRESSES);
     expect(report.addressesOmitted).toBe(2 ** 18);

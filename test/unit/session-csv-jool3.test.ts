@@ -5,24 +5,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, it, expect } from 'vitest';
-import { parseSessionCsv } from '../../src/parse/session-csv.js';
+import { describe, expect, it } from 'vitest';
 import type { Protocol } from '../../src/model.js';
+import { parseSessionCsv } from '../../src/parse/session-csv.js';
 import { referenceParse, tableRows } from './support.js';
 
-const DOCS_EXAMPLE = readFileSync(
-  fileURLToPath(new URL('../fixtures/jool-docs/jool-docs-example-session.csv', import.meta.url)),
-);
+const DOCS_EXAMPLE = readFileSync(fileURLToPath(new URL('../fixtures/jool-docs/jool-docs-example-session.csv', import.meta.url)));
 
 describe("Jool 3's docs example (TCP and ICMP rows in one file)", () => {
   it('the ICMP row with its empty State is a session of the ICMP table', () => {
     const result = parseSessionCsv('icmp', DOCS_EXAMPLE);
     expect(result.headers).toBe(1);
-    expect(tableRows(result.table)).toEqual([{
-      protocol: 'ICMP', ipv6Remote: '2001:db8::2', ipv6RemotePort: 13371, ipv6Local: '64:ff9b::5db8:d877',
-      ipv6LocalPort: 13371, ipv4Local: '192.0.2.1', ipv4LocalPort: 1402, ipv4Remote: '93.184.216.119',
-      ipv4RemotePort: 1402, expiresMs: 50_236, state: null,
-    }]);
+    expect(tableRows(result.table)).toEqual([
+      {
+        protocol: 'ICMP',
+        ipv6Remote: '2001:db8::2',
+        ipv6RemotePort: 13371,
+        ipv6Local: '64:ff9b::5db8:d877',
+        ipv6LocalPort: 13371,
+        ipv4Local: '192.0.2.1',
+        ipv4LocalPort: 1402,
+        ipv4Remote: '93.184.216.119',
+        ipv4RemotePort: 1402,
+        expiresMs: 50_236,
+        state: null,
+      },
+    ]);
     // The two TCP rows do not belong to the ICMP table: rejected for their protocol, nothing else.
     expect(result.rejected.count).toBe(2);
     expect(result.rejected.reason).toMatch(/protocol/);

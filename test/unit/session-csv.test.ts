@@ -1,7 +1,7 @@
-import { describe, it, expect, vi, afterEach } from 'vitest';
-import { createSessionCsvParser, parseSessionCsv, type ParseResult } from '../../src/parse/session-csv.js';
-import { TCP_STATES, SESSION_CSV_HEADER, type Protocol } from '../../src/model.js';
-import { fixture, referenceParse, tableRows, pushInChunks, rng, randomInt } from './support.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Protocol, SESSION_CSV_HEADER, TCP_STATES } from '../../src/model.js';
+import { createSessionCsvParser, type ParseResult, parseSessionCsv } from '../../src/parse/session-csv.js';
+import { fixture, pushInChunks, randomInt, referenceParse, rng, tableRows } from './support.js';
 
 const CAPTURES: ReadonlyArray<readonly [string, Protocol, number]> = [
   ['session-tcp.csv', 'tcp', 520],
@@ -71,8 +71,18 @@ describe('parseSessionCsv on the Jool 4.1.9 captures', () => {
     expect(t.ipv4Remotes.size).toBe(distinct(ref.rows.map((r) => r.ipv4Remote)));
     expect(new Set(t.ipv6Remotes.values).size).toBe(t.ipv6Remotes.size);
     // Every column is exactly `length` long (finish() trims the growth slack).
-    for (const column of [t.ipv6Remote, t.ipv6RemotePort, t.ipv6Local, t.ipv6LocalPort, t.ipv4Local, t.ipv4LocalPort,
-      t.ipv4Remote, t.ipv4RemotePort, t.expiresMs, t.state]) {
+    for (const column of [
+      t.ipv6Remote,
+      t.ipv6RemotePort,
+      t.ipv6Local,
+      t.ipv6LocalPort,
+      t.ipv4Local,
+      t.ipv4LocalPort,
+      t.ipv4Remote,
+      t.ipv4RemotePort,
+      t.expiresMs,
+      t.state,
+    ]) {
       expect(column.length).toBe(sessions);
     }
   });
@@ -82,13 +92,25 @@ describe('parseSessionCsv on the Jool 4.1.9 captures', () => {
     const counts: Record<string, number> = {};
     for (const row of tableRows(table)) counts[row.state!] = (counts[row.state!] ?? 0) + 1;
     expect(counts).toEqual({
-      ESTABLISHED: 300, V6_FIN_RCV: 40, V4_FIN_RCV: 40, V4_FIN_V6_FIN_RCV: 40, TRANS: 40, V6_INIT: 40, V4_INIT: 20,
+      ESTABLISHED: 300,
+      V6_FIN_RCV: 40,
+      V4_FIN_RCV: 40,
+      V4_FIN_V6_FIN_RCV: 40,
+      TRANS: 40,
+      V6_INIT: 40,
+      V4_INIT: 20,
     });
     // ...and tcp-states.csv (the capture's own count) agrees.
-    const expected = Object.fromEntries(fixture('tcp-states.csv').toString().trim().split('\n').map((l) => {
-      const [state, n] = l.split(',');
-      return [state!, Number(n)];
-    }));
+    const expected = Object.fromEntries(
+      fixture('tcp-states.csv')
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const [state, n] = l.split(',');
+          return [state!, Number(n)];
+        }),
+    );
     expect(counts).toEqual(expected);
   });
 
@@ -373,7 +395,10 @@ describe('overlong lines', () => {
 
   it('a line of exactly maxLineBytes is parsed, one byte more is rejected, in any chunking', () => {
     const len = TCP_ROW.length;
-    for (const [max, rows, rejected] of [[len, 1, 0], [len - 1, 0, 1]] as const) {
+    for (const [max, rows, rejected] of [
+      [len, 1, 0],
+      [len - 1, 0, 1],
+    ] as const) {
       const bytes = Buffer.from(`${TCP_ROW}\n${UDP_ROW.slice(0, 10)}\n`);
       for (const next of [() => 1, () => 5, () => 1_000_000]) {
         const result = parseChunked('tcp', bytes, next, max);
@@ -420,7 +445,8 @@ describe('overlong lines', () => {
   });
 
   it('the default limit is generous enough for the longest real row', () => {
-    const longest = 'TCP,ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255,65535,ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255,65535,' +
+    const longest =
+      'TCP,ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255,65535,ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255,65535,' +
       '255.255.255.255,65535,255.255.255.255,65535,1193:02:47.295,V4_FIN_V6_FIN_RCV';
     const result = parseSessionCsv('tcp', longest);
     expect(result.rejected.count).toBe(0);
@@ -465,7 +491,19 @@ describe('row values', () => {
 // Two gaps mutation testing found (issue 12): each of these fails if one check is dropped.
 describe('checks that another check would otherwise hide', () => {
   const row = (fields: Partial<Record<number, string>>) => {
-    const base = ['TCP', '2001:db8::1', '40000', '64:ff9b::c633:6401', '80', '192.0.2.1', '1024', '198.51.100.1', '80', '1:59:55.668', 'ESTABLISHED'];
+    const base = [
+      'TCP',
+      '2001:db8::1',
+      '40000',
+      '64:ff9b::c633:6401',
+      '80',
+      '192.0.2.1',
+      '1024',
+      '198.51.100.1',
+      '80',
+      '1:59:55.668',
+      'ESTABLISHED',
+    ];
     for (const [k, v] of Object.entries(fields)) base[Number(k)] = v!;
     return base.join(',');
   };
@@ -474,7 +512,9 @@ describe('checks that another check would otherwise hide', () => {
     for (const column of [2, 4, 6, 8]) {
       const parsed = parseSessionCsv('tcp', `${row({ [column]: '000080' })}\n${row({ [column]: '00080' })}\n`);
       expect(parsed.table.length, `column ${column}`).toBe(1);
-      expect(parsed.table.ipv6RemotePort[0] === 80 || parsed.table.ipv6LocalPort[0] === 80 || parsed.table.ipv4LocalPort[0] === 80).toBe(true);
+      expect(parsed.table.ipv6RemotePort[0] === 80 || parsed.table.ipv6LocalPort[0] === 80 || parsed.table.ipv4LocalPort[0] === 80).toBe(
+        true,
+      );
       expect(parsed.rejected.count).toBe(1);
       expect(parsed.rejected.reason).toMatch(/^bad .*L4-ID$/);
       expect(parsed.rejected.example).toContain('000080');

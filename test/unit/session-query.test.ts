@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
 import ipaddr from 'ipaddr.js';
-import { parseSessionQuery, QueryError, QUERY_PARAMETERS, type SessionQuery } from '../../src/http/session-query.js';
+import { describe, expect, it } from 'vitest';
+import { parseSessionQuery, QUERY_PARAMETERS, QueryError, type SessionQuery } from '../../src/http/session-query.js';
 import { TCP_STATES } from '../../src/model.js';
 
 const INSTANCES = ['default', 'alt', 'edge'];
@@ -95,7 +95,8 @@ describe('state', () => {
     expect(parse({ state: 'ESTABLISHED' }).states).toEqual(new Set([TCP_STATES.indexOf('ESTABLISHED')]));
     expect(parse({ state: 'trans' }).states).toEqual(new Set([TCP_STATES.indexOf('TRANS')]));
     expect(parse({ state: ['v4_init', 'V6_Init'] }).states).toEqual(
-      new Set([TCP_STATES.indexOf('V4_INIT'), TCP_STATES.indexOf('V6_INIT')]));
+      new Set([TCP_STATES.indexOf('V4_INIT'), TCP_STATES.indexOf('V6_INIT')]),
+    );
     expect(parse({ state: TCP_STATES.join(',') }).states).toEqual(new Set(TCP_STATES.map((_, i) => i)));
   });
 
@@ -223,8 +224,14 @@ describe('malformed shapes (as Express may parse them)', () => {
 describe('everything at once', () => {
   it('combines all parameters', () => {
     const q = parse({
-      instance: 'edge', protocol: 'tcp', state: 'established,trans', client: '2001:db8::/48',
-      pool4: '192.0.2.1', remote: ['198.51.100.0/24', '203.0.113.9'], expires_within: '4m', limit: '100',
+      instance: 'edge',
+      protocol: 'tcp',
+      state: 'established,trans',
+      client: '2001:db8::/48',
+      pool4: '192.0.2.1',
+      remote: ['198.51.100.0/24', '203.0.113.9'],
+      expires_within: '4m',
+      limit: '100',
     });
     expect(q.instances).toEqual(['edge']);
     expect(q.protocols).toEqual(['tcp']);

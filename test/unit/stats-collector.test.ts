@@ -1,8 +1,8 @@
-import { describe, it, expect } from 'vitest';
-import { collectStatsMetrics, GAUGE_STATS, STATS_FAMILIES } from '../../src/metrics/stats-collector.js';
-import { createMetricsRenderer } from '../../src/metrics/registry.js';
-import type { ExporterStatus } from '../../src/poll/status.js';
+import { describe, expect, it } from 'vitest';
 import type { Family } from '../../src/metrics/families.js';
+import { createMetricsRenderer } from '../../src/metrics/registry.js';
+import { collectStatsMetrics, GAUGE_STATS, STATS_FAMILIES } from '../../src/metrics/stats-collector.js';
+import type { ExporterStatus } from '../../src/status/model.js';
 import { fixture } from './support.js';
 
 type Stat = { name: string; value: number };

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { parseStatsCsv, STAT_NAME } from '../../src/parse/stats-csv.js';
+import { describe, expect, it } from 'vitest';
 import { createDemoJool } from '../../src/demo/demo-jool.js';
+import { parseStatsCsv, STAT_NAME } from '../../src/parse/stats-csv.js';
 import { fixture } from './support.js';
 
 const text = (name: string): string => fixture(name).toString('latin1');
@@ -97,7 +97,7 @@ describe('parseStatsCsv: the demo source', () => {
     return Buffer.concat(chunks).toString('latin1');
   }
 
-  it('parses `stats display --csv --all` with the capture\'s names in its order', async () => {
+  it("parses `stats display --csv --all` with the capture's names in its order", async () => {
     const result = parseStatsCsv(await run(['-i', 'default', 'stats', 'display', '--csv', '--all']));
     expect(result.rejected).toEqual({ count: 0 });
     expect(result.headers).toBe(1);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PROTOCOLS } from '../../src/model.js';
 import type { PollOutcome } from '../../src/poll/poll-instance.js';
 import { nextStatus } from '../../src/poll/poller.js';
-import { createStatusStore, FAILURE_REASONS, type InstanceStatus, initialStatus } from '../../src/poll/status.js';
+import { FAILURE_REASONS, type InstanceStatus, initialStatus } from '../../src/status/model.js';
+import { createStatusStore } from '../../src/status/store.js';
 import { aggregateTable } from '../../src/table/aggregate.js';
 import { computePool4 } from '../../src/table/pool4.js';
 import { emptySessionTable } from '../../src/table/session-table.js';
@@ -19,7 +20,10 @@ function tables() {
 }
 
 function pool4() {
-  return Object.fromEntries(PROTOCOLS.map((p) => [p, computePool4([], emptySessionTable(p))])) as Extract<PollOutcome, { ok: true }>['pool4'];
+  return Object.fromEntries(PROTOCOLS.map((p) => [p, computePool4([], emptySessionTable(p))])) as Extract<
+    PollOutcome,
+    { ok: true }
+  >['pool4'];
 }
 
 const JOOL4 = { version: '4.1.9.0', dialect: 4 } as const;
@@ -165,7 +169,10 @@ describe('createStatusStore', () => {
     store.add('b');
     store.add('b');
     store.add('a');
-    expect(store.current.instances.map((i) => [i.name, i.polls])).toEqual([['a', 1], ['b', 0]]);
+    expect(store.current.instances.map((i) => [i.name, i.polls])).toEqual([
+      ['a', 1],
+      ['b', 0],
+    ]);
     expect(store.current.ready).toBe(false);
   });
 

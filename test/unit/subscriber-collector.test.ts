@@ -1,26 +1,28 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { Family, MetricDesc } from '../../src/metrics/families.js';
+import { createMetricsRenderer } from '../../src/metrics/registry.js';
+import { SESSION_FAMILIES } from '../../src/metrics/session-collector.js';
 import {
+  BIB_ENTRIES_PER_SUBSCRIBER,
   collectSubscriberMetrics,
+  SESSIONS_PER_SUBSCRIBER,
   SUBSCRIBER_FAMILIES,
   SUBSCRIBERS,
-  SESSIONS_PER_SUBSCRIBER,
-  BIB_ENTRIES_PER_SUBSCRIBER,
-  TOP_SESSIONS,
   TOP_BIB_ENTRIES,
+  TOP_SESSIONS,
 } from '../../src/metrics/subscriber-collector.js';
-import { SESSION_FAMILIES } from '../../src/metrics/session-collector.js';
-import { createMetricsRenderer } from '../../src/metrics/registry.js';
-import type { Family, MetricDesc } from '../../src/metrics/families.js';
-import type { ExporterStatus } from '../../src/poll/status.js';
-import { computeSubscribers, SUBSCRIBER_BUCKETS, type SubscriberReport } from '../../src/table/subscribers.js';
-import { parseSessionCsv } from '../../src/parse/session-csv.js';
 import { PROTOCOLS, type Protocol } from '../../src/model.js';
+import { parseSessionCsv } from '../../src/parse/session-csv.js';
+import type { ExporterStatus } from '../../src/status/model.js';
+import { computeSubscribers, SUBSCRIBER_BUCKETS, type SubscriberReport } from '../../src/table/subscribers.js';
 import { fixture } from './support.js';
 
 const CAPTURE: Record<Protocol, string> = { tcp: 'session-tcp.csv', udp: 'session-udp.csv', icmp: 'session-icmp.csv' };
 
 function reportsOf(prefixLength: number, top: number): Record<Protocol, SubscriberReport> {
-  const entries = PROTOCOLS.map((p) => [p, computeSubscribers(parseSessionCsv(p, fixture(CAPTURE[p])).table, { prefixLength, top })] as const);
+  const entries = PROTOCOLS.map(
+    (p) => [p, computeSubscribers(parseSessionCsv(p, fixture(CAPTURE[p])).table, { prefixLength, top })] as const,
+  );
   return Object.fromEntries(entries) as Record<Protocol, SubscriberReport>;
 }
 
@@ -33,9 +35,7 @@ function status(instances: ReadonlyArray<{ name: string; subscribers: Record<Pro
       name,
       polls: 1,
       up: subscribers !== undefined,
-      tables: subscribers === undefined
-        ? undefined
-        : Object.fromEntries(PROTOCOLS.map((p) => [p, { subscribers: subscribers[p] }])),
+      tables: subscribers === undefined ? undefined : Object.fromEntries(PROTOCOLS.map((p) => [p, { subscribers: subscribers[p] }])),
     })),
   } as unknown as ExporterStatus;
 }
@@ -48,7 +48,11 @@ function family(families: Family[], d: MetricDesc): Family {
 
 const emptyHistogram = () => ({ buckets: SUBSCRIBER_BUCKETS.map(() => 0), sum: 0, count: 0 });
 const emptyReport = (): SubscriberReport => ({
-  subscribers: 0, sessionsPerSubscriber: emptyHistogram(), bibEntriesPerSubscriber: emptyHistogram(), topBySessions: [], topByBibEntries: [],
+  subscribers: 0,
+  sessionsPerSubscriber: emptyHistogram(),
+  bibEntriesPerSubscriber: emptyHistogram(),
+  topBySessions: [],
+  topByBibEntries: [],
 });
 
 describe('SUBSCRIBER_FAMILIES', () => {
@@ -122,7 +126,7 @@ describe('collectSubscriberMetrics', () => {
     expect(family(families, SESSIONS_PER_SUBSCRIBER).samples).toHaveLength(3 * (SUBSCRIBER_BUCKETS.length + 3));
   });
 
-  it('never more than N top series per instance and protocol, and only this poll\'s subscribers', () => {
+  it("never more than N top series per instance and protocol, and only this poll's subscribers", () => {
     const first = collectSubscriberMetrics(status([{ name: 'a', subscribers: reportsOf(128, 2) }]));
     const second = collectSubscriberMetrics(status([{ name: 'a', subscribers: reportsOf(48, 2) }]));
     for (const families of [first, second]) {
@@ -139,11 +143,17 @@ describe('collectSubscriberMetrics', () => {
   });
 
   it('an instance whose last poll failed (or that has not finished one) has no series; the others keep theirs', () => {
-    const families = collectSubscriberMetrics(status([
-      { name: 'down', subscribers: undefined },
-      { name: 'up', subscribers: reportsOf(56, 10) },
-    ]));
-    for (const f of families) expect(f.samples.every((s) => s.labels.jool_instance === 'up'), f.desc.name).toBe(true);
+    const families = collectSubscriberMetrics(
+      status([
+        { name: 'down', subscribers: undefined },
+        { name: 'up', subscribers: reportsOf(56, 10) },
+      ]),
+    );
+    for (const f of families)
+      expect(
+        f.samples.every((s) => s.labels.jool_instance === 'up'),
+        f.desc.name,
+      ).toBe(true);
     expect(family(families, SUBSCRIBERS).samples).toHaveLength(3);
   });
 
@@ -171,14 +181,18 @@ describe('collectSubscriberMetrics through prom-client', () => {
     const tcp = current.instances[0]!.tables!.tcp.subscribers;
     const top = tcp.topBySessions[0]!;
     expect(top.subscriber).toMatch(/^2001:db8:(ffff)?:\/56$/);
-    expect(body).toContain(`jool_top_subscriber_sessions{jool_instance="default",protocol="tcp",subscriber="${top.subscriber}"} ${top.value}\n`);
+    expect(body).toContain(
+      `jool_top_subscriber_sessions{jool_instance="default",protocol="tcp",subscriber="${top.subscriber}"} ${top.value}\n`,
+    );
     expect(body).toContain(`jool_session_subscribers{jool_instance="default",protocol="tcp"} ${tcp.subscribers}\n`);
     expect(body).toContain(`jool_sessions_per_subscriber_bucket{jool_instance="default",protocol="tcp",le="+Inf"} ${tcp.subscribers}\n`);
     expect(body).toContain(`jool_bib_entries_per_subscriber_count{jool_instance="default",protocol="tcp"} ${tcp.subscribers}\n`);
     expect(body).toContain(`jool_sessions_per_subscriber_sum{jool_instance="default",protocol="tcp"} ${tcp.sessionsPerSubscriber.sum}\n`);
 
     const open = await renderer.render('application/openmetrics-text; version=1.0.0');
-    expect(open.body).toContain(`jool_top_subscriber_sessions{jool_instance="default",protocol="tcp",subscriber="${top.subscriber}"} ${top.value}\n`);
+    expect(open.body).toContain(
+      `jool_top_subscriber_sessions{jool_instance="default",protocol="tcp",subscriber="${top.subscriber}"} ${top.value}\n`,
+    );
     expect(open.body.trimEnd().endsWith('# EOF')).toBe(true);
   });
 });

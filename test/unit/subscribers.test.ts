@@ -1,15 +1,10 @@
-import { describe, it, expect } from 'vitest';
-import {
-  computeSubscribers,
-  computeSubscribersInSlices,
-  SUBSCRIBER_BUCKETS,
-  type SubscriberReport,
-} from '../../src/table/subscribers.js';
+import { describe, expect, it } from 'vitest';
+import { NO_STATE, type Protocol } from '../../src/model.js';
+import { parseSessionCsv } from '../../src/parse/session-csv.js';
 import { aggregateTable } from '../../src/table/aggregate.js';
 import { createSessionTableBuilder, emptySessionTable, type SessionTable } from '../../src/table/session-table.js';
-import { parseSessionCsv } from '../../src/parse/session-csv.js';
-import { NO_STATE, type Protocol } from '../../src/model.js';
-import { fixture, referenceParse, rng, randomInt, type RefRow } from './support.js';
+import { computeSubscribers, computeSubscribersInSlices, SUBSCRIBER_BUCKETS, type SubscriberReport } from '../../src/table/subscribers.js';
+import { fixture, type RefRow, randomInt, referenceParse, rng } from './support.js';
 
 // ---------------------------------------------------------------------------------------------
 // The naive reference: address text → BigInt by hand, masks with BigInt, RFC 5952 by hand, Maps
@@ -167,7 +162,11 @@ function bigSyntheticClients(seed: number): SyntheticClient[] {
   for (let h = 0; h < 4; h++) {
     for (let a = 0; a < 5; a++) {
       const group = (h * 256 + a * 17).toString(16); // 2001:db8:100:HH00::/56, /64s HH00, HH11, ...
-      clients.push({ address: `2001:db8:100:${group}::${(a + 1).toString(16)}`, transports: randomInt(random, 2000, 4000), maxSessionsPerTransport: 5 });
+      clients.push({
+        address: `2001:db8:100:${group}::${(a + 1).toString(16)}`,
+        transports: randomInt(random, 2000, 4000),
+        maxSessionsPerTransport: 5,
+      });
     }
   }
   for (let c = 0; c < 5000; c++) {
@@ -188,7 +187,10 @@ function tableFromCsv(protocol: Protocol, csv: string): { table: SessionTable; r
 /** One row per [address, pool4 address, pool4 port] (UDP, servers all different). */
 function csvOf(rows: ReadonlyArray<readonly [string, string, number]>): string {
   return `${rows
-    .map(([client, pool4, port], i) => `UDP,${client},${40000 + (i % 1000)},64:ff9b::c633:6401,53,${pool4},${port},198.51.100.${i % 256},${53 + Math.floor(i / 256)},0:05:00`)
+    .map(
+      ([client, pool4, port], i) =>
+        `UDP,${client},${40000 + (i % 1000)},64:ff9b::c633:6401,53,${pool4},${port},198.51.100.${i % 256},${53 + Math.floor(i / 256)},0:05:00`,
+    )
     .join('\n')}\n`;
 }
 
@@ -253,7 +255,8 @@ describe('computeSubscribers on the Jool 4.1.9 captures', () => {
 
 describe('subscriber labels', () => {
   const one = (address: string, prefixLength: number) =>
-    computeSubscribers(parseSessionCsv('udp', csvOf([[address, '192.0.2.1', 1]])).table, { prefixLength, top: 1 }).topBySessions[0]!.subscriber;
+    computeSubscribers(parseSessionCsv('udp', csvOf([[address, '192.0.2.1', 1]])).table, { prefixLength, top: 1 }).topBySessions[0]!
+      .subscriber;
 
   it('RFC 5952 network text plus /len; the plain address at 128', () => {
     expect(one('2001:db8:0:12ab:1:2:3:4', 56)).toBe('2001:db8:0:1200::/56');
@@ -273,7 +276,14 @@ describe('subscriber labels', () => {
     expect(one('::192.0.2.1', 128)).toBe('::c000:201');
     expect(one('::ffff:192.0.2.1', 128)).toBe('::ffff:c000:201');
     expect(one('64:ff9b::192.0.2.1', 128)).toBe('64:ff9b::c000:201');
-    const { table, rows } = tableFromCsv('udp', csvOf([['::192.0.2.1', '192.0.2.1', 1], ['::ffff:192.0.2.1', '192.0.2.1', 2], ['::c000:201', '192.0.2.1', 3]]));
+    const { table, rows } = tableFromCsv(
+      'udp',
+      csvOf([
+        ['::192.0.2.1', '192.0.2.1', 1],
+        ['::ffff:192.0.2.1', '192.0.2.1', 2],
+        ['::c000:201', '192.0.2.1', 3],
+      ]),
+    );
     expect(check(table, rows, 128, 5).topBySessions).toEqual([
       { subscriber: '::c000:201', value: 2 },
       { subscriber: '::ffff:c000:201', value: 1 },
@@ -281,7 +291,11 @@ describe('subscriber labels', () => {
   });
 
   it('two spellings of one address are one subscriber', () => {
-    const csv = csvOf([['2001:db8::a', '192.0.2.1', 1], ['2001:DB8:0:0::A', '192.0.2.1', 2], ['2001:db8:0:0:0:0:0:a', '192.0.2.1', 3]]);
+    const csv = csvOf([
+      ['2001:db8::a', '192.0.2.1', 1],
+      ['2001:DB8:0:0::A', '192.0.2.1', 2],
+      ['2001:db8:0:0:0:0:0:a', '192.0.2.1', 3],
+    ]);
     const { table, rows } = tableFromCsv('udp', csv);
     expect(table.ipv6Remotes.size).toBe(3);
     expect(check(table, rows, 128, 5).topBySessions).toEqual([{ subscriber: '2001:db8::a', value: 3 }]);
@@ -291,10 +305,17 @@ describe('subscriber labels', () => {
 describe('top N', () => {
   // Sessions: ::9 → 3, ::10 → 3, ::a → 3, ::1 → 2, ::2 → 1. Labels in string order: ::10 < ::9 < ::a.
   const csv = csvOf([
-    ['2001:db8::9', '192.0.2.1', 1], ['2001:db8::9', '192.0.2.1', 2], ['2001:db8::9', '192.0.2.1', 3],
-    ['2001:db8::a', '192.0.2.1', 4], ['2001:db8::a', '192.0.2.1', 5], ['2001:db8::a', '192.0.2.1', 6],
-    ['2001:db8::10', '192.0.2.1', 7], ['2001:db8::10', '192.0.2.1', 8], ['2001:db8::10', '192.0.2.1', 9],
-    ['2001:db8::1', '192.0.2.2', 1], ['2001:db8::1', '192.0.2.2', 1],
+    ['2001:db8::9', '192.0.2.1', 1],
+    ['2001:db8::9', '192.0.2.1', 2],
+    ['2001:db8::9', '192.0.2.1', 3],
+    ['2001:db8::a', '192.0.2.1', 4],
+    ['2001:db8::a', '192.0.2.1', 5],
+    ['2001:db8::a', '192.0.2.1', 6],
+    ['2001:db8::10', '192.0.2.1', 7],
+    ['2001:db8::10', '192.0.2.1', 8],
+    ['2001:db8::10', '192.0.2.1', 9],
+    ['2001:db8::1', '192.0.2.2', 1],
+    ['2001:db8::1', '192.0.2.2', 1],
     ['2001:db8::2', '192.0.2.2', 2],
   ]);
 
@@ -340,7 +361,10 @@ describe('top N', () => {
     const { table, rows } = tableFromCsv('udp', csvOf(rowsIn));
     const report = check(table, rows, 128, 7);
     expect(report.topBySessions.map((t) => t.subscriber)).toEqual(
-      rowsIn.map(([a]) => refLabel(a, 128)).sort().slice(0, 7),
+      rowsIn
+        .map(([a]) => refLabel(a, 128))
+        .sort()
+        .slice(0, 7),
     );
   });
 });
@@ -382,8 +406,16 @@ describe('histograms', () => {
     const n = SUBSCRIBER_BUCKETS.at(-1)! + 1;
     for (let i = 0; i < n; i++) {
       builder.append({
-        ipv6Remote: client, ipv6RemotePort: 1, ipv6Local: l6, ipv6LocalPort: 2, ipv4Local: l4, ipv4LocalPort: 3,
-        ipv4Remote: r4, ipv4RemotePort: i & 0xffff, expiresMs: 0, state: NO_STATE,
+        ipv6Remote: client,
+        ipv6RemotePort: 1,
+        ipv6Local: l6,
+        ipv6LocalPort: 2,
+        ipv4Local: l4,
+        ipv4LocalPort: 3,
+        ipv4Remote: r4,
+        ipv4RemotePort: i & 0xffff,
+        expiresMs: 0,
+        state: NO_STATE,
       });
     }
     const report = computeSubscribers(builder.finish(), { prefixLength: 128, top: 1 });
@@ -405,12 +437,18 @@ describe('histograms', () => {
 });
 
 describe('BIB entry attribution', () => {
-  it('sessions sharing a BIB entry count it once; a /56 adds up its addresses\' entries', () => {
-    const { table, rows } = tableFromCsv('udp', csvOf([
-      ['2001:db8:0:1201::1', '192.0.2.1', 1000], ['2001:db8:0:1201::1', '192.0.2.1', 1000], ['2001:db8:0:1201::1', '192.0.2.1', 1000],
-      ['2001:db8:0:12ff::2', '192.0.2.1', 1001], ['2001:db8:0:12ff::2', '192.0.2.2', 1000],
-      ['2001:db8:0:1300::3', '192.0.2.1', 1002],
-    ]));
+  it("sessions sharing a BIB entry count it once; a /56 adds up its addresses' entries", () => {
+    const { table, rows } = tableFromCsv(
+      'udp',
+      csvOf([
+        ['2001:db8:0:1201::1', '192.0.2.1', 1000],
+        ['2001:db8:0:1201::1', '192.0.2.1', 1000],
+        ['2001:db8:0:1201::1', '192.0.2.1', 1000],
+        ['2001:db8:0:12ff::2', '192.0.2.1', 1001],
+        ['2001:db8:0:12ff::2', '192.0.2.2', 1000],
+        ['2001:db8:0:1300::3', '192.0.2.1', 1002],
+      ]),
+    );
     expect(check(table, rows, 128, 10).topByBibEntries).toEqual([
       { subscriber: '2001:db8:0:12ff::2', value: 2 },
       { subscriber: '2001:db8:0:1201::1', value: 1 },
@@ -432,11 +470,18 @@ describe('BIB entry attribution', () => {
   });
 
   it('malformed data: a BIB entry used by two (or three) subscribers counts for each', () => {
-    const { table, rows } = tableFromCsv('udp', csvOf([
-      ['2001:db8:1::1', '192.0.2.1', 7], ['2001:db8:2::1', '192.0.2.1', 7], ['2001:db8:1::1', '192.0.2.1', 7],
-      ['2001:db8:2::1', '192.0.2.1', 7], ['2001:db8:3::1', '192.0.2.1', 7], ['2001:db8:1::1', '192.0.2.1', 7],
-      ['2001:db8:1::1', '192.0.2.1', 8],
-    ]));
+    const { table, rows } = tableFromCsv(
+      'udp',
+      csvOf([
+        ['2001:db8:1::1', '192.0.2.1', 7],
+        ['2001:db8:2::1', '192.0.2.1', 7],
+        ['2001:db8:1::1', '192.0.2.1', 7],
+        ['2001:db8:2::1', '192.0.2.1', 7],
+        ['2001:db8:3::1', '192.0.2.1', 7],
+        ['2001:db8:1::1', '192.0.2.1', 7],
+        ['2001:db8:1::1', '192.0.2.1', 8],
+      ]),
+    );
     const report = check(table, rows, 128, 10);
     expect(report.topByBibEntries).toEqual([
       { subscriber: '2001:db8:1::1', value: 2 },
@@ -451,8 +496,7 @@ describe('BIB entry attribution', () => {
   });
 
   it('clients whose rows were all rejected by the parser are no subscribers', () => {
-    const csv = csvOf([['2001:db8::1', '192.0.2.1', 1]]) +
-      'UDP,2001:db8::dead,1,64:ff9b::c633:6401,53,192.0.2.1,notaport,198.51.100.1,53,0:05:00\n';
+    const csv = `${csvOf([['2001:db8::1', '192.0.2.1', 1]])}UDP,2001:db8::dead,1,64:ff9b::c633:6401,53,192.0.2.1,notaport,198.51.100.1,53,0:05:00\n`;
     const { table, rejected } = parseSessionCsv('udp', csv);
     expect(rejected.count).toBe(1);
     expect(table.ipv6Remotes.values).toContain('2001:db8::dead'); // interned before the bad field
@@ -484,21 +528,31 @@ describe('a synthetic 200k-row table with heavy /56 subscribers', () => {
     expect(table.length).toBe(200_000);
     expect(table.ipv6Remotes.size).toBeGreaterThan(4900); // 5020 clients, less the few whose rows the cut at 200k dropped
     const at56 = computeSubscribers(table, { prefixLength: 56, top: 4 });
-    expect(at56.topBySessions.map((t) => t.subscriber).sort()).toEqual([
-      '2001:db8:100::/56', '2001:db8:100:100::/56', '2001:db8:100:200::/56', '2001:db8:100:300::/56',
-    ].sort());
+    expect(at56.topBySessions.map((t) => t.subscriber).sort()).toEqual(
+      ['2001:db8:100::/56', '2001:db8:100:100::/56', '2001:db8:100:200::/56', '2001:db8:100:300::/56'].sort(),
+    );
     expect(at56.topBySessions.at(-1)!.value).toBeGreaterThan(20_000);
   });
 
-  it.each(PREFIX_LENGTHS)('prefix length %i: = the naive reference, for top 0, 1, 10, 25 and beyond the subscriber count', (prefixLength) => {
-    const { table, rows } = big();
-    for (const top of [0, 1, 10, 25, 6000]) check(table, rows, prefixLength, top);
-  }, 60_000);
+  it.each(PREFIX_LENGTHS)(
+    'prefix length %i: = the naive reference, for top 0, 1, 10, 25 and beyond the subscriber count',
+    (prefixLength) => {
+      const { table, rows } = big();
+      for (const top of [0, 1, 10, 25, 6000]) check(table, rows, prefixLength, top);
+    },
+    60_000,
+  );
 
-  it.each(PREFIX_LENGTHS)('prefix length %i: sliced = unsliced', async (prefixLength) => {
-    const { table } = big();
-    expect(await computeSubscribersInSlices(table, { prefixLength, top: 10 })).toEqual(computeSubscribers(table, { prefixLength, top: 10 }));
-  }, 60_000);
+  it.each(PREFIX_LENGTHS)(
+    'prefix length %i: sliced = unsliced',
+    async (prefixLength) => {
+      const { table } = big();
+      expect(await computeSubscribersInSlices(table, { prefixLength, top: 10 })).toEqual(
+        computeSubscribers(table, { prefixLength, top: 10 }),
+      );
+    },
+    60_000,
+  );
 
   it('the sliced variant yields to the event loop', async () => {
     const { table } = big();
@@ -525,7 +579,7 @@ describe('a 200k-row table with 20k clients', () => {
     for (let c = 0; c < 20_000; c++) {
       // 20k clients in 5k /56s (4 per /56, each in its own /64).
       const site = c >>> 2;
-      const address = `2001:db8:${(site >>> 8).toString(16)}:${((site & 0xff) << 8 | (c & 3)).toString(16)}::${randomInt(random, 1, 0xffff).toString(16)}`;
+      const address = `2001:db8:${(site >>> 8).toString(16)}:${(((site & 0xff) << 8) | (c & 3)).toString(16)}::${randomInt(random, 1, 0xffff).toString(16)}`;
       clients.push(builder.ipv6Remotes.internString(address));
     }
     const l6 = builder.ipv6Locals.internString('64:ff9b::c633:6401');
@@ -536,9 +590,16 @@ describe('a 200k-row table with 20k clients', () => {
       const client = Math.floor(i / 10);
       const bib = i >>> 1;
       builder.append({
-        ipv6Remote: clients[client]!, ipv6RemotePort: 1024 + (i % 10 >>> 1), ipv6Local: l6, ipv6LocalPort: 53,
-        ipv4Local: pool4[bib % 32]!, ipv4LocalPort: Math.floor(bib / 32) & 0xffff, ipv4Remote: r4, ipv4RemotePort: i & 0xffff,
-        expiresMs: 60_000, state: NO_STATE,
+        ipv6Remote: clients[client]!,
+        ipv6RemotePort: 1024 + ((i % 10) >>> 1),
+        ipv6Local: l6,
+        ipv6LocalPort: 53,
+        ipv4Local: pool4[bib % 32]!,
+        ipv4LocalPort: Math.floor(bib / 32) & 0xffff,
+        ipv4Remote: r4,
+        ipv4RemotePort: i & 0xffff,
+        expiresMs: 60_000,
+        state: NO_STATE,
       });
     }
     const table = builder.finish();

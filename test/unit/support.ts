@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { TCP_STATES, NO_STATE, type Protocol } from '../../src/model.js';
-import type { SessionTable } from '../../src/table/session-table.js';
+import { NO_STATE, type Protocol, TCP_STATES } from '../../src/model.js';
 import type { SessionCsvParser } from '../../src/parse/session-csv.js';
+import type { SessionTable } from '../../src/table/session-table.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/jool-4.1.9/', import.meta.url));
 

@@ -1,18 +1,20 @@
 /**
- * What the exporter knows about each Jool instance, as of its last poll.
+ * What the exporter knows about each Jool instance, as of its last poll: the status model that
+ * poll/ produces and metrics/ and http/ read (the store that holds it is store.ts).
  *
  * Every status is immutable; a finished poll replaces its instance's status in
  * one assignment. Readers (/metrics, /sessions.csv) take `store.current` once
  * and read only that object, so they always see one complete poll per
  * instance, never a half-read table or a mix of two polls.
  */
+
+import type { Dialect } from '../jool/commands.js';
 import { PROTOCOLS, type Protocol } from '../model.js';
 import type { TableAggregate } from '../table/aggregate.js';
-import type { SessionTable } from '../table/session-table.js';
-import type { Dialect } from '../jool/commands.js';
-import type { SubscriberReport } from '../table/subscribers.js';
-import type { Pool4Report } from '../table/pool4.js';
 import type { DestinationReport } from '../table/destinations.js';
+import type { Pool4Report } from '../table/pool4.js';
+import type { SessionTable } from '../table/session-table.js';
+import type { SubscriberReport } from '../table/subscribers.js';
 
 /**
  * Why a poll failed; every value is exported (at 0) from the start. `too_large`: a table past
@@ -75,18 +77,6 @@ export interface ExporterStatus {
   readonly ready: boolean;
 }
 
-export interface StatusStore {
-  readonly current: ExporterStatus;
-  /** Replaces the status of an instance; ignored for an instance no longer in the store. */
-  replace(status: InstanceStatus): void;
-  /** Starts tracking an instance (found by discovery); no-op when it is known. */
-  add(name: string): void;
-  /** Forgets an instance (gone from Jool): its metrics disappear with it. */
-  remove(name: string): void;
-  /** Records a discovery run; readiness waits for the first one. */
-  setDiscovery(discovery: DiscoveryStatus): void;
-}
-
 function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 }
@@ -105,34 +95,5 @@ export function initialStatus(name: string): InstanceStatus {
     pool4: undefined,
     stats: undefined,
     jool: undefined,
-  };
-}
-
-export function createStatusStore(instanceNames: readonly string[], options: { discovery?: boolean } = {}): StatusStore {
-  let discovery: DiscoveryStatus | undefined;
-  let current: ExporterStatus = { instances: instanceNames.map(initialStatus), discovery, ready: false };
-  const publish = (instances: readonly InstanceStatus[]) => {
-    const discovered = !options.discovery || (discovery !== undefined && discovery.runs > 0);
-    current = { instances, discovery, ready: discovered && instances.every((instance) => instance.polls > 0) };
-  };
-  return {
-    get current() {
-      return current;
-    },
-    replace(status: InstanceStatus): void {
-      if (!current.instances.some((old) => old.name === status.name)) return;
-      publish(current.instances.map((old) => (old.name === status.name ? status : old)));
-    },
-    add(name: string): void {
-      if (current.instances.some((old) => old.name === name)) return;
-      publish([...current.instances, initialStatus(name)]);
-    },
-    remove(name: string): void {
-      publish(current.instances.filter((old) => old.name !== name));
-    },
-    setDiscovery(next: DiscoveryStatus): void {
-      discovery = next;
-      publish(current.instances);
-    },
   };
 }
