@@ -67,7 +67,10 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'jool.instance',
     default: 'default',
     multiple: true,
-    help: 'Jool instance to poll: NAME, or NAME@NETNS for an instance in another network namespace (polled through `ip netns exec NETNS jool`), or * for every instance, discovered on each poll. Repeat the flag (or comma-separate the variable) for several. Jool 3 has one instance: "default".',
+    help:
+      'Jool instance to poll: NAME, or NAME@NETNS for an instance in another network namespace (polled through ' +
+      '`ip netns exec NETNS jool`), or * for every instance, discovered on each poll. Repeat the flag (or comma-separate ' +
+      'the variable) for several. Jool 3 has one instance: "default".',
   },
   {
     name: 'jool.netns',
@@ -83,7 +86,9 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: 'poll.max-rows',
     default: '10000000',
-    help: 'Most sessions one table (one protocol of one instance) may have. Past it the jool call is killed and the poll fails with reason="too_large": this bounds the memory a poll takes (about 40 bytes a row; see docs/reliability.md).',
+    help:
+      'Most sessions one table (one protocol of one instance) may have. Past it the jool call is killed and the poll ' +
+      'fails with reason="too_large": this bounds the memory a poll takes (about 40 bytes a row; see docs/reliability.md).',
   },
   {
     name: 'poll.interval',
@@ -103,23 +108,31 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: 'destinations.top',
     default: '10',
-    help: 'Export the sessions (and distinct subscribers) of this many busiest IPv4 destinations, and the sessions of this many busiest remote ports, per protocol (jool_top_destination_*, jool_top_service_sessions); 0 turns it off.',
+    help:
+      'Export the sessions (and distinct subscribers) of this many busiest IPv4 destinations, and the sessions of this ' +
+      'many busiest remote ports, per protocol (jool_top_destination_*, jool_top_service_sessions); 0 turns it off.',
   },
   { name: 'web.listen-address', default: ':9812', help: 'Address to listen on for HTTP ([host]:port; ":9812" is every interface).' },
   { name: 'web.telemetry-path', default: '/metrics', help: 'Path under which metrics are exposed.' },
   {
     name: 'web.config.file',
-    help: 'exporter-toolkit web configuration file (YAML) for TLS, client certificates and basic authentication; see docs/security.md. Without it, plain HTTP and no authentication.',
+    help:
+      'exporter-toolkit web configuration file (YAML) for TLS, client certificates and basic ' +
+      'authentication; see docs/security.md. Without it, plain HTTP and no authentication.',
   },
   {
     name: 'web.disable-sessions-csv',
     boolean: true,
-    help: "Turn /sessions.csv and the session browser (/sessions) off (404): they serve every subscriber's IPv6 address and whom it talks to.",
+    help:
+      'Turn /sessions.csv and the session browser (/sessions) off (404): ' +
+      "they serve every subscriber's IPv6 address and whom it talks to.",
   },
   {
     name: 'web.sessions-csv.max-concurrent',
     default: '2',
-    help: 'Most /sessions.csv answers streaming at once; more are refused with 429 and Retry-After, so that full downloads cannot starve /metrics and the health probes.',
+    help:
+      'Most /sessions.csv answers streaming at once; more are refused with 429 and ' +
+      'Retry-After, so that full downloads cannot starve /metrics and the health probes.',
   },
   {
     name: 'web.disable-exporter-metrics',
@@ -240,7 +253,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     .map((text) => {
       if (text.startsWith('*@')) {
         throw new ConfigError(
-          `--jool.instance=${shown(text)}: use --jool.instance=* with --jool.netns=${shown(text.slice(2))} to discover the instances of a namespace`,
+          `--jool.instance=${shown(text)}: use --jool.instance=* with ` +
+            `--jool.netns=${shown(text.slice(2))} to discover the instances of a namespace`,
         );
       }
       try {

@@ -19,7 +19,8 @@ export function faultBody(ctx: CommandContext, argv: readonly string[], fault: D
       // biome-ignore lint/correctness/useYield: a Body is a generator; this one fails before any output.
       return async function* (io) {
         io.err(
-          "Error: Jool's socket family doesn't seem to exist.\n(This probably means Jool hasn't been modprobed.)\nNetlink error message: Object not found\n",
+          "Error: Jool's socket family doesn't seem to exist.\n(This probably means " +
+            "Jool hasn't been modprobed.)\nNetlink error message: Object not found\n",
         );
         return { exitCode: 253 };
       };

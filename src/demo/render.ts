@@ -165,7 +165,8 @@ export function renderPool4(t: Table, csv: boolean): string {
       const ports = `${String(POOL_FIRST_PORT).padStart(5)}-${String(max).padStart(5)}`;
       out +=
         a === 0
-          ? `${POOL4_SEPARATOR}| ${'0'.padStart(10)} | ${name.padStart(5)} | ${String(t.iterations).padStart(10)} ( auto) | ${addr.padStart(15)} | ${ports} |\n`
+          ? `${POOL4_SEPARATOR}| ${'0'.padStart(10)} | ${name.padStart(5)} | ` +
+            `${String(t.iterations).padStart(10)} ( auto) | ${addr.padStart(15)} | ${ports} |\n`
           : `| ${''.padStart(10)} | ${''.padStart(5)} | ${''.padStart(10)}  ${''.padStart(5)}  | ${addr.padStart(15)} | ${ports} |\n`;
     }
   }

@@ -33,7 +33,8 @@ export function landingPage(options: LandingPageOptions): string {
     const counts = instance.tables ? PROTOCOLS.map((p) => instance.tables![p].table.length).join(' / ') : '-';
     const polled = instance.lastSuccessTimestampSeconds ? new Date(instance.lastSuccessTimestampSeconds * 1000).toISOString() : '-';
     const error = instance.lastError && !instance.up ? `${instance.lastError.reason}: ${instance.lastError.message}` : '';
-    return html`<tr><td>${link({ instance: instance.name }, instance.name)}</td><td>${state}</td><td class="n">${counts}</td><td>${polled}</td><td>${error}</td></tr>`;
+    return html`<tr><td>${link({ instance: instance.name }, instance.name)}</td><td>${state}</td><td class="n">${counts}</td>
+<td>${polled}</td><td>${error}</td></tr>`;
   });
   return page(
     'Jool session exporter',
@@ -87,7 +88,10 @@ function instanceSection(instance: InstanceStatus, link: Link): SafeHtml {
       ? html`<p class="muted">None (or --clients.top=0).</p>`
       : html`
 <table class="top-subscribers"><tr><th>Subscriber</th><th>Protocol</th><th>Sessions</th></tr>
-${subscribers.map((s) => html`<tr><td class="mono">${link({ instance: name, protocol: s.protocol, client: s.subscriber }, s.subscriber)}</td><td>${s.protocol}</td><td class="n">${s.value}</td></tr>`)}
+${subscribers.map(
+  (s) => html`<tr><td class="mono">${link({ instance: name, protocol: s.protocol, client: s.subscriber }, s.subscriber)}</td>
+<td>${s.protocol}</td><td class="n">${s.value}</td></tr>`,
+)}
 </table>`
   }</div>
 <div><h3>Top destinations</h3>${
@@ -95,7 +99,10 @@ ${subscribers.map((s) => html`<tr><td class="mono">${link({ instance: name, prot
       ? html`<p class="muted">None (or --destinations.top=0).</p>`
       : html`
 <table class="top-destinations"><tr><th>Destination</th><th>Protocol</th><th>Sessions</th><th>Subscribers</th></tr>
-${destinations.map((d) => html`<tr><td class="mono">${link({ instance: name, protocol: d.protocol, remote: d.destination }, d.destination)}</td><td>${d.protocol}</td><td class="n">${d.sessions}</td><td class="n">${d.subscribers}</td></tr>`)}
+${destinations.map(
+  (d) => html`<tr><td class="mono">${link({ instance: name, protocol: d.protocol, remote: d.destination }, d.destination)}</td>
+<td>${d.protocol}</td><td class="n">${d.sessions}</td><td class="n">${d.subscribers}</td></tr>`,
+)}
 </table>`
   }
 ${
@@ -111,7 +118,8 @@ ${services.map((s) => html`<tr><td class="n">${s.port}</td><td>${s.protocol}</td
 
 function pool4Bars(protocol: Protocol, report: Pool4Report, instance: string, link: Link): SafeHtml {
   if (!report.configured) {
-    return html`<p class="muted">${protocol}: pool4 is empty; Jool uses ports 61001-65535 of the node's own addresses (capacity unknown).</p>`;
+    return html`<p class="muted">${protocol}: pool4 is empty; Jool uses ports 61001-65535 of the node's own
+addresses (capacity unknown).</p>`;
   }
   if (report.addresses.length === 0) return html`<p class="muted">${protocol}: no pool4 entry (not translated).</p>`;
   const ratio = (a: { used: number; capacity: number }) => (a.capacity > 0 ? a.used / a.capacity : 0);
@@ -126,7 +134,8 @@ function pool4Bars(protocol: Protocol, report: Pool4Report, instance: string, li
 <td><div class="bar${level}" title="${a.used} of ${a.capacity} ports"><span style="width:${percent.toFixed(1)}%"></span></div></td>
 <td class="n">${percent.toFixed(1)} %</td><td class="n">${a.used} / ${a.capacity}</td></tr>`;
   });
-  return html`<table class="pool4" data-protocol="${protocol}"><tr><th colspan="4">${protocol}: ${report.used} of ${report.capacity} ports used</th></tr>
+  return html`<table class="pool4" data-protocol="${protocol}"><tr>
+<th colspan="4">${protocol}: ${report.used} of ${report.capacity} ports used</th></tr>
 ${bars}
 ${more > 0 ? html`<tr><td colspan="4" class="muted">and ${more} more addresses, less full</td></tr>` : ''}
 </table>`;

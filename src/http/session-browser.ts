@@ -70,7 +70,12 @@ export async function sessionBrowserPage(status: ExporterStatus, raw: Record<str
   const { hits, total } = await select(selected, query, limit);
   const down = selected.filter((instance) => instance.tables === undefined);
   const body = html`
-${down.length > 0 ? html`<p class="error">No sessions from ${down.map((i) => i.name).join(', ')}: ${down.map((i) => i.lastError?.message ?? 'no successful poll yet').join('; ')}</p>` : ''}
+${
+  down.length > 0
+    ? html`<p class="error">No sessions from ${down.map((i) => i.name).join(', ')}: ` +
+      `${down.map((i) => i.lastError?.message ?? 'no successful poll yet').join('; ')}</p>`
+    : ''
+}
 <p id="summary">Showing <b id="shown">${hits.length}</b> of <b id="total">${total}</b> matching sessions
 (<a id="csv" href="${href('/sessions.csv', { ...params, limit: params.limit ?? String(limit) })}">this selection as CSV</a>,
 <a href="${href('/sessions.csv', { ...params, limit: undefined })}">all ${total} as CSV</a>).</p>
@@ -127,15 +132,18 @@ function resultTable(hits: readonly Hit[], params: Record<string, string>): Safe
     const state = t.state[i]!;
     return html`<tr>
 <td><a href="${filtered('instance', instance)}">${instance}</a></td><td>${t.protocol}</td>
-<td class="mono"><a class="client" href="${filtered('client', client)}">${client}</a> <span class="muted">#${t.ipv6RemotePort[i]!}</span></td>
+<td class="mono"><a class="client" href="${filtered('client', client)}">${client}</a> <span
+class="muted">#${t.ipv6RemotePort[i]!}</span></td>
 <td class="mono">${t.ipv6Locals.values[t.ipv6Local[i]!]!} <span class="muted">#${t.ipv6LocalPort[i]!}</span></td>
 <td class="mono"><a class="pool4" href="${filtered('pool4', pool4)}">${pool4}</a> <span class="muted">#${t.ipv4LocalPort[i]!}</span></td>
-<td class="mono"><a class="remote" href="${filtered('remote', remote)}">${remote}</a> <span class="muted">#${t.ipv4RemotePort[i]!}</span></td>
+<td class="mono"><a class="remote" href="${filtered('remote', remote)}">${remote}</a> <span
+class="muted">#${t.ipv4RemotePort[i]!}</span></td>
 <td class="n">${formatExpiry(t.expiresMs[i]!)}</td><td>${state < TCP_STATES.length ? TCP_STATES[state] : ''}</td>
 </tr>`;
   });
   return html`<table id="sessions">
-<thead><tr><th>Instance</th><th>Protocol</th><th>Client (IPv6 remote)</th><th>IPv6 local</th><th>pool4 (IPv4 local)</th><th>Destination (IPv4 remote)</th><th>Expires in</th><th>State</th></tr></thead>
+<thead><tr><th>Instance</th><th>Protocol</th><th>Client (IPv6 remote)</th><th>IPv6 local</th><th>pool4 (IPv4 local)</th>
+<th>Destination (IPv4 remote)</th><th>Expires in</th><th>State</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>`;
@@ -143,7 +151,8 @@ ${rows}
 
 function render(status: ExporterStatus, params: Record<string, string>, content: SafeHtml): string {
   const field = (name: string, label: string, hint: string, list?: string) =>
-    html`<label>${label}<input name="${name}" value="${params[name] ?? ''}" placeholder="${hint}"${list ? html` list="${list}"` : ''}></label>`;
+    html`<label>${label}<input name="${name}" value="${params[name] ?? ''}"
+placeholder="${hint}"${list ? html` list="${list}"` : ''}></label>`;
   const options = (id: string, values: readonly string[]) =>
     html`<datalist id="${id}">${values.map((v) => html`<option value="${v}">`)}</datalist>`;
   return page(
@@ -160,7 +169,8 @@ ${field('client', 'Client (IPv6)', '2001:db8::/56')}
 ${field('pool4', 'pool4 (IPv4)', '192.0.2.0/24')}
 ${field('remote', 'Destination (IPv4)', '203.0.113.7')}
 ${field('expires_within', 'Expires within', '30s')}
-<label>Limit<input name="limit" type="number" min="0" max="${MAX_BROWSER_LIMIT}" value="${params.limit ?? String(DEFAULT_BROWSER_LIMIT)}"></label>
+<label>Limit<input name="limit" type="number" min="0" max="${MAX_BROWSER_LIMIT}"
+value="${params.limit ?? String(DEFAULT_BROWSER_LIMIT)}"></label>
 <button type="submit" id="apply">Apply</button> <a href="/sessions">clear</a>
 ${options(
   'instances',

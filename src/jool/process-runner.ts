@@ -130,10 +130,16 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
 export function cannotRun(file: string, code: string): string {
   const where = file.includes('/') ? '' : ' in PATH';
   if (code === 'ENOENT' && file.split('/').at(-1) === 'ip') {
-    return `cannot run ${file}: ENOENT (not found${where}); instances in other network namespaces are polled with \`ip netns exec\`: install iproute2`;
+    return (
+      `cannot run ${file}: ENOENT (not found${where}); ` +
+      'instances in other network namespaces are polled with `ip netns exec`: install iproute2'
+    );
   }
   if (code === 'ENOENT') {
-    return `cannot run ${file}: ENOENT (not found${where}); install Jool's client (Debian: apt install jool-tools), or give its path with --jool.path`;
+    return (
+      `cannot run ${file}: ENOENT (not found${where}); install Jool's client ` +
+      `(Debian: apt install jool-tools), or give its path with --jool.path`
+    );
   }
   if (code === 'EACCES')
     return `cannot run ${file}: EACCES (not executable by this user); check its permissions, or give another --jool.path`;

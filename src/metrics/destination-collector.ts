@@ -18,19 +18,22 @@ export const TOP_DESTINATION_SESSIONS = desc(
   'jool_top_destination_sessions',
   'gauge',
   [I, 'protocol', 'destination'],
-  'Sessions of the --destinations.top IPv4 destinations (IPv4 Remote Address) holding the most sessions (ties: lowest address first), as of the last successful poll. The destination set changes between polls.',
+  'Sessions of the --destinations.top IPv4 destinations (IPv4 Remote Address) holding the most sessions ' +
+    '(ties: lowest address first), as of the last successful poll. The destination set changes between polls.',
 );
 export const TOP_DESTINATION_SUBSCRIBERS = desc(
   'jool_top_destination_subscribers',
   'gauge',
   [I, 'protocol', 'destination'],
-  'Distinct subscribers (IPv6 Remote Address cut to --clients.prefix-length) with a session to each destination of jool_top_destination_sessions, as of the last successful poll.',
+  'Distinct subscribers (IPv6 Remote Address cut to --clients.prefix-length) with a session ' +
+    'to each destination of jool_top_destination_sessions, as of the last successful poll.',
 );
 export const TOP_SERVICE_SESSIONS = desc(
   'jool_top_service_sessions',
   'gauge',
   [I, 'protocol', 'port'],
-  'TCP and UDP sessions of the --destinations.top remote ports (IPv4 Remote L4-ID) holding the most sessions (ties: lowest port first), as of the last successful poll. The port set changes between polls.',
+  'TCP and UDP sessions of the --destinations.top remote ports (IPv4 Remote L4-ID) holding the most ' +
+    'sessions (ties: lowest port first), as of the last successful poll. The port set changes between polls.',
 );
 
 export const DESTINATION_FAMILIES: readonly MetricDesc[] = [TOP_DESTINATION_SESSIONS, TOP_DESTINATION_SUBSCRIBERS, TOP_SERVICE_SESSIONS];

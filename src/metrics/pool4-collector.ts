@@ -18,7 +18,8 @@ export const POOL4_CONFIGURED = desc(
   'jool_pool4_configured',
   'gauge',
   [I, 'protocol'],
-  "Whether pool4 has entries (1) or is empty (0). When empty, Jool uses ports 61001-65535 of the node's own addresses, and the pool4 capacity and utilization series are absent.",
+  'Whether pool4 has entries (1) or is empty (0). When empty, Jool uses ports 61001-65535 ' +
+    "of the node's own addresses, and the pool4 capacity and utilization series are absent.",
 );
 export const POOL4_PORTS = desc(
   'jool_pool4_ports',
@@ -30,31 +31,36 @@ export const POOL4_PORTS_USED = desc(
   'jool_pool4_ports_used',
   'gauge',
   [I, 'protocol', 'address'],
-  'Ports of the pool4 address held by BIB entries (distinct IPv4 Local address and L4-ID of the sessions) that lie inside its pool4 ranges.',
+  'Ports of the pool4 address held by BIB entries (distinct IPv4 Local ' +
+    'address and L4-ID of the sessions) that lie inside its pool4 ranges.',
 );
 export const POOL4_UTILIZATION = desc(
   'jool_pool4_utilization_ratio',
   'gauge',
   [I, 'protocol'],
-  'BIB entries inside pool4 divided by the pool4 capacity of the protocol (all addresses and marks). Absent when the protocol has no pool4 capacity.',
+  'BIB entries inside pool4 divided by the pool4 capacity of the protocol ' +
+    '(all addresses and marks). Absent when the protocol has no pool4 capacity.',
 );
 export const POOL4_ADDRESS_MAX_UTILIZATION = desc(
   'jool_pool4_address_max_utilization_ratio',
   'gauge',
   [I, 'protocol'],
-  'Highest ports used / ports of any single pool4 address: exhaustion starts at the fullest address. Absent when the protocol has no pool4 capacity.',
+  'Highest ports used / ports of any single pool4 address: exhaustion starts ' +
+    'at the fullest address. Absent when the protocol has no pool4 capacity.',
 );
 export const POOL4_MARK_PORTS = desc(
   'jool_pool4_mark_ports',
   'gauge',
   [I, 'protocol', 'mark'],
-  'pool4 capacity per mark: distinct (address, port) of the entries with that mark. Only when the instance uses a mark other than 0. Usage is not split by mark: sessions do not show it.',
+  'pool4 capacity per mark: distinct (address, port) of the entries with that mark. Only when ' +
+    'the instance uses a mark other than 0. Usage is not split by mark: sessions do not show it.',
 );
 export const BIB_OUTSIDE_POOL4 = desc(
   'jool_bib_entries_outside_pool4',
   'gauge',
   [I, 'protocol'],
-  'BIB entries whose IPv4 address or port is not in pool4 (for example orphans of `pool4 remove --quick`). With an empty pool4: those with a port below 61001.',
+  'BIB entries whose IPv4 address or port is not in pool4 (for example orphans of ' +
+    '`pool4 remove --quick`). With an empty pool4: those with a port below 61001.',
 );
 
 export const POOL4_FAMILIES: readonly MetricDesc[] = [

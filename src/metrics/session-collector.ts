@@ -57,7 +57,9 @@ export const FAILURES = desc(
   'jool_session_poll_failures_total',
   'counter',
   [I, 'reason'],
-  'Failed polls, by reason: spawn (jool could not run), exit (non-zero exit status), timeout, parse (output is no session table), dialect (Jool generation unknown or unsupported).',
+  'Failed polls, by reason: spawn (jool could not run), exit (non-zero exit status), timeout, ' +
+    'parse (output is no session table), dialect (Jool generation unknown or unsupported), ' +
+    'too_large (a table past --poll.max-rows), internal (an exporter bug).',
 );
 export const REJECTED = desc(
   'jool_session_rows_rejected_total',

@@ -20,7 +20,8 @@ export const STATS = desc(
   'jool_stats_total',
   'counter',
   [I, 'stat'],
-  "Jool's own counters (jool stats display), by Jool's stat name, as of the last successful poll. JSTAT_BIB6_NOT_FOUND counts IPv6 packets dropped because no BIB entry could be created (pool4 exhausted).",
+  "Jool's own counters (jool stats display), by Jool's stat name, as of the last successful poll. " +
+    'JSTAT_BIB6_NOT_FOUND counts IPv6 packets dropped because no BIB entry could be created (pool4 exhausted).',
 );
 export const STATS_BIB_ENTRIES = desc(
   'jool_stats_bib_entries',

@@ -31,19 +31,22 @@ export const BIB_ENTRIES_PER_SUBSCRIBER = desc(
   'jool_bib_entries_per_subscriber',
   'histogram',
   [I, 'protocol'],
-  'BIB entries (pool4 address and port) used by each subscriber (IPv6 client prefix of --clients.prefix-length bits), as of the last successful poll.',
+  'BIB entries (pool4 address and port) used by each subscriber (IPv6 client ' +
+    'prefix of --clients.prefix-length bits), as of the last successful poll.',
 );
 export const TOP_SESSIONS = desc(
   'jool_top_subscriber_sessions',
   'gauge',
   [I, 'protocol', 'subscriber'],
-  'Sessions of the --clients.top subscribers holding the most sessions (ties: lowest label first), as of the last successful poll. The subscriber set changes between polls.',
+  'Sessions of the --clients.top subscribers holding the most sessions (ties: lowest ' +
+    'label first), as of the last successful poll. The subscriber set changes between polls.',
 );
 export const TOP_BIB_ENTRIES = desc(
   'jool_top_subscriber_bib_entries',
   'gauge',
   [I, 'protocol', 'subscriber'],
-  'BIB entries (pool4 ports) of the --clients.top subscribers using the most (ties: lowest label first), as of the last successful poll. The subscriber set changes between polls.',
+  'BIB entries (pool4 ports) of the --clients.top subscribers using the most (ties: lowest ' +
+    'label first), as of the last successful poll. The subscriber set changes between polls.',
 );
 
 export const SUBSCRIBER_FAMILIES: readonly MetricDesc[] = [

@@ -58,10 +58,11 @@ export async function detectJool(run: JoolRunner, dialect: Dialect | 'auto', tim
   if (!read.ok) return read;
   const parsed = parseJoolVersion(read.text);
   if (parsed === null) {
+    const output = JSON.stringify(read.text.slice(0, 80));
     return {
       ok: false,
       reason: 'dialect',
-      message: `cannot tell the Jool generation from \`jool --version\` output ${JSON.stringify(read.text.slice(0, 80))}; set --jool.dialect`,
+      message: `cannot tell the Jool generation from \`jool --version\` output ${output}; set --jool.dialect`,
     };
   }
   return parsed;
@@ -80,7 +81,8 @@ export async function pollInstance(target: PollTarget, known: JoolVersion | unde
     return fail({
       ok: false,
       reason: 'dialect',
-      message: `Jool ${jool.version} (CLI generation 3) has a single, unnamed instance; configure it as "default", not "${target.instance}"`,
+      message:
+        `Jool ${jool.version} (CLI generation 3) has a single, unnamed ` + `instance; configure it as "default", not "${target.instance}"`,
     });
   }
 

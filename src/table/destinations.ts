@@ -37,7 +37,10 @@ export interface ServiceCount {
 export interface DestinationReport {
   /** At most `top`, most sessions first, ties by address ascending. Empty when top = 0. */
   readonly topDestinations: DestinationCount[];
-  /** At most `top`, most sessions first, ties by port ascending. Empty for ICMP (whose L4-ID is an identifier, not a service) and when top = 0. */
+  /**
+   * At most `top`, most sessions first, ties by port ascending. Empty for ICMP (whose L4-ID is an
+   * identifier, not a service) and when top = 0.
+   */
   readonly topServices: ServiceCount[];
 }
 

@@ -175,7 +175,8 @@ function parseTls(value: unknown, folder: string): TlsSettings | undefined {
     throw new WebConfigError(`tls_server_config.client_auth_type: "${authText}" is not one of ${CLIENT_AUTH_TYPES.join(', ')}`);
   if (clientCa !== undefined && clientAuth === 'NoClientCert') {
     throw new WebConfigError(
-      'tls_server_config: client_ca_file is set but client_auth_type is NoClientCert (set RequireAndVerifyClientCert to check client certificates)',
+      'tls_server_config: client_ca_file is set but client_auth_type is ' +
+        'NoClientCert (set RequireAndVerifyClientCert to check client certificates)',
     );
   }
   if ((clientAuth === 'VerifyClientCertIfGiven' || clientAuth === 'RequireAndVerifyClientCert') && clientCa === undefined) {
@@ -254,7 +255,8 @@ function parseUsers(value: unknown): Map<string, string> {
       throw new WebConfigError('basic_auth_users: a user name must be non-empty and hold no ":" (basic authentication splits on it)');
     if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) {
       throw new WebConfigError(
-        `basic_auth_users: the hash of user number ${users.size + 1} is not a bcrypt hash ($2y$, $2a$ or $2b$, cost 04 to 31; make one with htpasswd -nBC 10 USER)`,
+        `basic_auth_users: the hash of user number ${users.size + 1} is not a bcrypt ` +
+          `hash ($2y$, $2a$ or $2b$, cost 04 to 31; make one with htpasswd -nBC 10 USER)`,
       );
     }
     users.set(user, hash);
