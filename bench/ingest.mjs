@@ -181,10 +181,14 @@ result.heldDetailMb = {
   external: held.external / MB,
   arrayBuffers: held.arrayBuffers / MB,
 };
+const csvCpu = process.cpuUsage();
 const csv = await fetchTimed('/sessions.csv');
+const csvCpuUsed = process.cpuUsage(csvCpu);
 result.sessionsCsv = {
   status: csv.status,
   seconds: csv.seconds,
+  // This process's CPU: the exporter's side and the bench's HTTP client reading the answer.
+  cpuSeconds: (csvCpuUsed.user + csvCpuUsed.system) / 1e6,
   bytes: csv.bytes,
   rssGrowthMb: (csv.rssPeak - result.heldRssMb * MB) / MB,
 };
