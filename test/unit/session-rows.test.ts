@@ -58,7 +58,9 @@ describe('sessionCsvChunks', () => {
     const udp = parseSessionCsv('udp', fixture('session-udp-noheaders.csv')).table;
     const all = csv(instanceWith({ tcp, udp })).text.split('\n').filter(Boolean);
     const limit = tcp.length + 2;
-    const limited = csv(instanceWith({ tcp, udp }), { limit: String(limit) }).text.split('\n').filter(Boolean);
+    const limited = csv(instanceWith({ tcp, udp }), { limit: String(limit) })
+      .text.split('\n')
+      .filter(Boolean);
     expect(limited).toEqual(all.slice(0, limit + 1));
   });
 });
