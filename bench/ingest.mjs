@@ -18,7 +18,7 @@ import { get } from 'node:http';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { parseCommandLine } from '../dist/src/config.js';
 import { startExporter } from '../dist/src/exporter.js';
 import { createProcessRunner } from '../dist/src/jool/process-runner.js';
@@ -146,8 +146,9 @@ const scraper = spawn(process.execPath, [join(here, 'scraper.mjs'), `${base}/met
 let scrapes = '';
 scraper.stdout.on('data', (chunk) => (scrapes += chunk));
 
-// 3. Big table, measured.
-const status = await waitPoll();
+// 3. Big table, measured. `let`, dropped below: a const here would keep the big table alive to
+// the end of this module, and "RSS after the shrink" would measure the bench, not the exporter.
+let status = await waitPoll();
 scraper.stdin.end();
 await new Promise((resolve) => scraper.once('close', resolve));
 const poll = polls[2];
@@ -169,6 +170,7 @@ result.aggregates = Object.fromEntries(
     { ...aggregate, subscribers: subscribers.subscribers },
   ]),
 );
+status = undefined;
 fullGc();
 result.heldRssMb = process.memoryUsage.rss() / MB;
 const held = process.memoryUsage();
@@ -179,10 +181,14 @@ result.heldDetailMb = {
   external: held.external / MB,
   arrayBuffers: held.arrayBuffers / MB,
 };
+const csvCpu = process.cpuUsage();
 const csv = await fetchTimed('/sessions.csv');
+const csvCpuUsed = process.cpuUsage(csvCpu);
 result.sessionsCsv = {
   status: csv.status,
   seconds: csv.seconds,
+  // This process's CPU: the exporter's side and the bench's HTTP client reading the answer.
+  cpuSeconds: (csvCpuUsed.user + csvCpuUsed.system) / 1e6,
   bytes: csv.bytes,
   rssGrowthMb: (csv.rssPeak - result.heldRssMb * MB) / MB,
 };
@@ -191,6 +197,8 @@ result.sessionsCsv = {
 await waitPoll();
 fullGc();
 result.shrunkRssMb = process.memoryUsage.rss() / MB;
+// BENCH_HEAP_SNAPSHOT=FILE: what is still alive after the shrink, for bench/retainers.mjs.
+if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
 const shrunk = process.memoryUsage();
 result.shrunkDetailMb = {
   heapTotal: shrunk.heapTotal / MB,
