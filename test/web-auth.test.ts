@@ -158,8 +158,9 @@ describe('a flood of wrong passwords', () => {
     expect(busy.length).toBeGreaterThan(0);
     // Most wrong guesses were still waiting for bcrypt when the scrape and /healthz were answered:
     // no wall clock, only the order of the answers.
-    expect(checkedAtScrape).toBeLessThan(checked.length / 2);
-    expect(checkedAtHealth).toBeLessThan(checked.length / 2);
+    // (A check that holds the event loop fails this: each one it runs lets a request on by a turn.)
+    expect(checkedAtScrape).toBeLessThan(QUEUE / 2);
+    expect(checkedAtHealth).toBeLessThan(QUEUE / 2);
     console.info(
       `web-auth.test.ts: ${FLOOD} wrong passwords at once: ${checked.length} checked (401), ${busy.length} refused at once (429); the cached scrape came back after ${checkedAtScrape} checks, /healthz after ${checkedAtHealth}`,
     );
