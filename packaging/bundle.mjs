@@ -51,7 +51,8 @@ const result = await build({
   define: {
     JOOL_SESSION_EXPORTER_VERSION: JSON.stringify(pkg.version),
     'import.meta.url': 'importMetaUrl',
-    __BCRYPTJS_UMD_SOURCE__: JSON.stringify(bcryptjsUmd),
+    // Headed by its path, as esbuild heads each module it bundles (test/packaging.test.ts looks for it).
+    __BCRYPTJS_UMD_SOURCE__: JSON.stringify(`// ${bcryptjsUmdPath}\n${bcryptjsUmd}`),
   },
   inject: [shim],
   plugins: [noOptionalColors],
