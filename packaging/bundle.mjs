@@ -34,6 +34,11 @@ const noOptionalColors = {
   },
 };
 
+// The bcrypt worker (src/web/bcrypt-worker.ts) runs bcryptjs's UMD build from source text: a
+// single executable application has no node_modules to read it from at run time.
+const bcryptjsUmdPath = 'node_modules/bcryptjs/umd/index.js';
+const bcryptjsUmd = readFileSync(join(root, bcryptjsUmdPath), 'utf8');
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/main.ts'],
@@ -46,6 +51,8 @@ const result = await build({
   define: {
     JOOL_SESSION_EXPORTER_VERSION: JSON.stringify(pkg.version),
     'import.meta.url': 'importMetaUrl',
+    // Headed by its path, as esbuild heads each module it bundles (test/packaging.test.ts looks for it).
+    __BCRYPTJS_UMD_SOURCE__: JSON.stringify(`// ${bcryptjsUmdPath}\n${bcryptjsUmd}`),
   },
   inject: [shim],
   plugins: [noOptionalColors],
@@ -59,7 +66,9 @@ if (result.warnings.length > 0) {
   console.error(`bundle: ${result.warnings.length} warning(s), refusing to ship`);
   process.exit(1);
 }
-// Which packages the bundle holds, for the copyright file (packaging/copyright.mjs).
+// Which packages the bundle holds, for the copyright file (packaging/copyright.mjs); bcryptjs
+// arrives as a define, not an import, so it is listed by hand.
+result.metafile.inputs[bcryptjsUmdPath] ??= { bytes: Buffer.byteLength(bcryptjsUmd), imports: [] };
 writeFileSync(join(root, 'dist/bundle/meta.json'), JSON.stringify(result.metafile));
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 console.log(`bundle: ${outfile} (${(bytes / 1024).toFixed(0)} KiB, version ${pkg.version})`);

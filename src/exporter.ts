@@ -94,6 +94,8 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     version: VERSION,
     exporterMetrics: !config.disableExporterMetrics,
   });
+  // Checks basic_auth_users passwords on a worker thread, started at the first check.
+  const auth = web.configured ? createBasicAuth() : undefined;
   const app = createApp({
     store,
     metrics,
@@ -101,7 +103,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     log,
     version: VERSION,
     sessionsCsv: !config.disableSessionsCsv,
-    ...(web.configured ? { guard: createWebGuard(web.current, createBasicAuth(), log) } : {}),
+    ...(auth !== undefined ? { guard: createWebGuard(web.current, auth, log) } : {}),
     sessionsCsvMaxConcurrent: config.sessionsCsvMaxConcurrent,
   });
 
@@ -136,6 +138,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
       await poller.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await auth?.stop();
     },
   };
 }

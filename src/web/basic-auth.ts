@@ -2,9 +2,9 @@
  * basic_auth_users: checking a password against its bcrypt hash, as exporter-toolkit does, with
  * the costs under control.
  *
- * - One bcrypt at a time (the toolkit's bcrypt mutex), run by bcryptjs's async compare, which
- *   yields to the event loop between slices of rounds (pure JavaScript: no native addon, no worker
- *   file, so the single-executable bundle works). Scrapes and /healthz interleave with a check.
+ * - One bcrypt at a time (the toolkit's bcrypt mutex), run on a worker thread (bcrypt-worker.ts):
+ *   the event loop stays free, so scrapes, /healthz and the poller do not wait for a check, and a
+ *   flood of guesses is accepted as fast as it comes and meets the queue's bound.
  * - A bounded queue: past `queueLimit` pending checks the answer is "busy" at once (the caller
  *   sends 429 with Retry-After), so a flood of wrong passwords costs one core, not unbounded memory
  *   and latency.
@@ -15,7 +15,7 @@
  *   as for a known user with a wrong password: timing does not tell which users exist.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { createBcryptWorker } from './bcrypt-worker.js';
 
 export type AuthResult = 'ok' | 'denied' | 'busy';
 
@@ -24,6 +24,8 @@ export interface BasicAuth {
   check(users: ReadonlyMap<string, string>, authorization: string | undefined): Promise<AuthResult>;
   /** Checks waiting or running (for tests and the bench). */
   pending(): number;
+  /** Ends the bcrypt worker (on exporter stop; a later check would start a new one). */
+  stop(): Promise<void>;
 }
 
 export interface BasicAuthOptions {
@@ -59,6 +61,7 @@ export function createBasicAuth(options: BasicAuthOptions = {}): BasicAuth {
   /** digest → true; a Map keeps insertion order, so the oldest entry is dropped first. */
   const cache = new Map<string, true>();
   const dummies = new Map<string, string>();
+  const worker = createBcryptWorker();
   let tail: Promise<unknown> = Promise.resolve();
   let pending = 0;
 
@@ -76,13 +79,14 @@ export function createBasicAuth(options: BasicAuthOptions = {}): BasicAuth {
 
   const compareInTurn = (password: string, hash: string): Promise<boolean> => {
     pending++;
-    const turn = tail.then(() => bcrypt.compare(password, hash));
+    const turn = tail.then(() => worker.compare(password, hash));
     tail = turn.catch(() => undefined);
     return turn.finally(() => pending--);
   };
 
   return {
     pending: () => pending,
+    stop: () => worker.stop(),
     async check(users, authorization) {
       const credentials = parseBasicAuthorization(authorization);
       if (credentials === undefined) return 'denied';
@@ -101,7 +105,7 @@ export function createBasicAuth(options: BasicAuthOptions = {}): BasicAuth {
       try {
         match = await compareInTurn(credentials.password, hash);
       } catch {
-        match = false; // a hash bcryptjs cannot read was refused at start; nothing else throws
+        match = false; // the worker died (the next check starts another); bad hashes were refused at start
       }
       if (!match || known === undefined) return 'denied';
       cache.set(key, true);

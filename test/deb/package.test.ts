@@ -13,6 +13,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetrics, waitFor } from '../support/exporter.js';
 
@@ -169,6 +170,32 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
       expect(lines.length).toBeGreaterThan(1);
       expect(lines.length - 1).toBe(metrics.get('jool_sessions{jool_instance="default",protocol="tcp"}'));
       // No warning (the SEA's "require() loads built-in modules only" would be one), no error.
+      expect(log).not.toMatch(/level=(error|warn)|Warning:/);
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    }, 120_000);
+
+    it('checks basic_auth_users passwords (bcrypt on its worker thread, from the bundled bcryptjs)', async () => {
+      const webConfig = join(dir, 'web.yml');
+      writeFileSync(webConfig, `basic_auth_users:\n  prometheus: '${bcrypt.hashSync('scrape-secret', 10)}'\n`);
+      log = '';
+      child = spawn(
+        join(tree, 'usr/bin', NAME),
+        ['--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s', `--web.config.file=${webConfig}`],
+        { env, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      child.stderr!.on('data', (chunk) => (log += chunk));
+      const port = await waitFor(
+        () => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined),
+        60_000,
+      );
+      expect(port, log).not.toBe('exited');
+      const url = `http://127.0.0.1:${port}/metrics`;
+      const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}` });
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(url, { headers: basic('wrong') })).status).toBe(401);
+      await waitFor(async () => (await fetch(url, { headers: basic('scrape-secret') })).status === 200, 60_000);
       expect(log).not.toMatch(/level=(error|warn)|Warning:/);
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
