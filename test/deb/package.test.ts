@@ -111,9 +111,14 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
     mkdirSync(unitDir);
     const unit = readFileSync(join(tree, 'usr/lib/systemd/system', `${NAME}.service`), 'utf8');
     expect(unit).toContain(`ExecStart=/usr/bin/${NAME} `);
+    // verify checks that the programs exist: point them at the unpacked ones.
+    const prepare = `/usr/libexec/${NAME}/prepare-jool`;
+    expect(unit).toContain(`ExecStartPre=+${prepare}`);
     writeFileSync(
       join(unitDir, `${NAME}.service`),
-      unit.replace(`ExecStart=/usr/bin/${NAME} `, `ExecStart=${join(tree, 'usr/bin', NAME)} `),
+      unit
+        .replace(`ExecStart=/usr/bin/${NAME} `, `ExecStart=${join(tree, 'usr/bin', NAME)} `)
+        .replace(`ExecStartPre=+${prepare}`, `ExecStartPre=+${join(tree, prepare)}`),
     );
     const verify = run('systemd-analyze', ['verify', join(unitDir, `${NAME}.service`)]);
     expect(verify.stderr).toBe('');
