@@ -1,96 +1,15 @@
-/**
- * A real Prometheus scrapes the built exporter over HTTPS, with basic_auth and a client
- * certificate (tls_config), the way docs/security.md tells operators to: the target is up. Two
- * controls make the test able to fail: the same target without credentials, and with a CA that
- * does not sign the exporter's certificate, are down with the reason Prometheus gives.
- *
- * Needs /usr/bin/prometheus (Debian package prometheus; PROMETHEUS_BIN overrides), like
- * test/prometheus.test.ts: skipped loudly without it, failed under CI.
- */
-
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { htpasswdHash, makePki, type Pki } from './support/certs.js';
+import { CI, findBinary, freePort, MAIN, type Started, startProcess, stopProcess, tail, waitUntil } from './support/processes.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = join(ROOT, 'dist/src/main.js');
-const CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI.toLowerCase());
-
-function findPrometheus(): string | undefined {
-  for (const candidate of [process.env.PROMETHEUS_BIN, '/usr/bin/prometheus'].filter((c): c is string => !!c)) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
-const PROMETHEUS = findPrometheus();
+const PROMETHEUS = findBinary('prometheus', process.env.PROMETHEUS_BIN);
 if (PROMETHEUS === undefined) {
   console.warn(
     `!!! test/prometheus-tls.test.ts: prometheus not found: scraping over HTTPS with basic_auth is NOT TESTED${CI ? ' (CI: failing)' : ''}. apt-get install -y --no-install-recommends prometheus`,
   );
-}
-
-interface Started {
-  child: ChildProcess;
-  log: string;
-  exited: Promise<void>;
-}
-
-function startProcess(command: string, args: string[], log: string): Started {
-  const fd = openSync(log, 'a');
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], cwd: ROOT });
-  closeSync(fd);
-  return { child, log, exited: new Promise((resolve) => child.once('exit', () => resolve())) };
-}
-
-async function stopProcess(started: Started | undefined): Promise<void> {
-  if (started?.child.pid === undefined || started.child.exitCode !== null || started.child.signalCode !== null) return;
-  try {
-    process.kill(-started.child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5_000).unref());
-  if ((await Promise.race([started.exited, timeout])) === 'timeout') {
-    try {
-      process.kill(-started.child.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, diagnostics: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs} ms${lastError ? ` (${String(lastError)})` : ''}\n${diagnostics()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 interface Target {
@@ -106,7 +25,6 @@ describe.skipIf(PROMETHEUS === undefined && !CI)('a real Prometheus scraping ove
   let exporter: Started | undefined;
   let prometheus: Started | undefined;
   let targets: Map<string, Target>;
-  const tail = (file: string) => readFileSync(file, 'utf8').split('\n').slice(-20).join('\n');
   const diagnostics = () =>
     `--- exporter\n${exporter ? tail(exporter.log) : ''}\n--- prometheus\n${prometheus ? tail(prometheus.log) : ''}`;
 

@@ -16,27 +16,13 @@
  * (CI set and not "false" or "0"), where it fails.
  */
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CI, findBinary, freePort, MAIN, ROOT, type Started, startProcess, stopProcess, tail, waitUntil } from './support/processes.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = join(ROOT, 'dist/src/main.js');
 const RULES_DIR = join(ROOT, 'prometheus');
 const RULE_FILES = ['jool-recording.yml', 'jool-alerts.yml'].map((file) => join(RULES_DIR, file));
 const RULE_TESTS_DIR = join(RULES_DIR, 'tests');
@@ -50,29 +36,6 @@ const GOLDEN = join(ROOT, 'test/golden/metrics.prom');
 const NO_SAMPLES_WITH_THE_DEMO: Record<string, string> = {
   jool_pool4_mark_ports: "the demo's pool4 uses mark 0 only (the family is for marks other than 0)",
 };
-
-const CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI.toLowerCase());
-
-function findBinary(name: string, override: string | undefined): string | undefined {
-  const candidates = override
-    ? [override]
-    : [
-        `/usr/bin/${name}`,
-        ...(process.env.PATH ?? '')
-          .split(delimiter)
-          .filter(Boolean)
-          .map((dir) => join(dir, name)),
-      ];
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
 
 const PROMETHEUS = findBinary('prometheus', process.env.PROMETHEUS_BIN);
 const PROMTOOL = findBinary('promtool', process.env.PROMTOOL_BIN);
@@ -93,74 +56,6 @@ if (MISSING.length > 0) {
       ...(CI ? [] : [line]),
     ].join('\n'),
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes and HTTP
-
-interface Started {
-  child: ChildProcess;
-  log: string;
-  exited: Promise<void>;
-}
-
-function startProcess(command: string, args: string[], log: string): Started {
-  const fd = openSync(log, 'a');
-  // detached: a process group of its own, killed as a whole in afterAll.
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], cwd: ROOT });
-  closeSync(fd);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, log, exited };
-}
-
-async function stopProcess(started: Started | undefined): Promise<void> {
-  if (started?.child.pid === undefined || started.child.exitCode !== null || started.child.signalCode !== null) return;
-  const group = -started.child.pid;
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(group, name);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5_000).unref());
-  if ((await Promise.race([started.exited, timeout])) === 'timeout') {
-    signal('SIGKILL');
-    await started.exited;
-  }
-}
-
-const tail = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-30).join('\n') : '(no log)');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  diagnostics: () => string = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs} ms${lastError ? ` (last error: ${String(lastError)})` : ''}\n${diagnostics()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 interface Sample {
