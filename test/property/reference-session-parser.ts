@@ -62,7 +62,7 @@ function port(text: string): number | null {
   return PORT.test(text) && Number(text) <= 65535 ? Number(text) : null;
 }
 
-function expiry(text: string): number | null {
+export function referenceExpiry(text: string): number | null {
   const m = EXPIRY.exec(text);
   if (m === null) return null;
   return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4] ?? '0');
@@ -75,7 +75,7 @@ function session(protocol: RefProtocol, line: string): RefSession | null {
   if (f.length !== (protocol === 'tcp' ? 11 : 10)) return null;
   if (f[0] !== protocol.toUpperCase()) return null;
   const ports = [f[2]!, f[4]!, f[6]!, f[8]!].map(port);
-  const expiresMs = expiry(f[9]!);
+  const expiresMs = referenceExpiry(f[9]!);
   if (ports.includes(null) || expiresMs === null) return null;
   if (!ipv6(f[1]!) || !ipv6(f[3]!) || !ipv4(f[5]!) || !ipv4(f[7]!)) return null;
   let state: string | null = null;
