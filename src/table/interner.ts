@@ -7,13 +7,20 @@
  * gives aggregation cheap integer keys ("distinct clients" = distinct ids).
  *
  * An id is one exact text, as Jool printed it, so that /sessions.csv prints the
- * rows back byte for byte. The hot path never touches a JS string: the text of
- * each id is also kept as bytes in one arena, and a probe compares a hash and
- * then bytes with bytes, all in typed arrays. Text is validated, and its binary
- * form (32 or 128 bits, address-bytes.ts) kept by id, once, on first sight; so
- * later stages (subscribers, pool4) mask and compare numbers, never re-parse.
+ * rows back byte for byte. The hot path still never compares text: each text is
+ * parsed into its binary form (address-bytes.ts), which is also its validation,
+ * and looked up by those 32 or 128 bits in an open-addressing table of typed
+ * arrays with the key stored in the slot. That is exact because the key is the
+ * text itself in another form:
+ *  - IPv4: the strict dotted quad (no leading zeros) is the only spelling of its value;
+ *  - IPv6: the canonical spelling (RFC 5952, what Jool's client prints) is the only one of its
+ *    value; any other spelling (upper case, leading zeros, a dotted tail, another "::") is rare
+ *    and keyed by its text in a Map instead, so it keeps an id of its own.
+ * A text lookup costs a hash, a probe and byte compares in far-apart memory (about 250 ns a
+ * lookup at 50k addresses in a profile); a binary one, a few cache-resident integer compares.
+ * The binary form is kept by id, so later stages (subscribers, pool4) mask and compare numbers.
  */
-import { parseIPv4Bytes, parseIPv6Bytes } from './address-bytes.js';
+import { CANONICAL_IPV6, NOT_IPV6, parseIPv4Bytes, scanIPv6Bytes } from './address-bytes.js';
 
 export interface Interner {
   /** Text of each distinct value, indexed by id. */
@@ -39,132 +46,179 @@ export interface IPv6Interner extends Interner {
 const MAX_LOAD = 0.5;
 const INITIAL_SLOTS = 1024;
 
-/** Parses bytes[start, end) into `out` (`stride` words); false when it is not an address. */
-type BinaryParser = (bytes: Uint8Array, start: number, end: number, out: Uint32Array) => boolean;
+/** murmur3's fmix32: spreads a 32-bit key over the bits the table's mask keeps. */
+function mix(key: number): number {
+  let hash = key ^ (key >>> 16);
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  return hash ^ (hash >>> 16);
+}
 
-function createTextInterner(parse: BinaryParser, stride: number) {
+/** The text of bytes[start, end). A Buffer (every stdout chunk) decodes in place, without a view object per call. */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  if (Buffer.isBuffer(bytes)) return bytes.toString('latin1', start, end);
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
+
+/**
+ * Slots of `stride` int32s: the key's `stride - 1` words, then id + 1 (0: empty). Linear probing;
+ * the key is in the slot, so a hit touches one cache line.
+ */
+interface KeyTable {
+  slots: Int32Array;
+  mask: number;
+}
+
+function newKeyTable(stride: number, slots: number): KeyTable {
+  return { slots: new Int32Array(slots * stride), mask: slots - 1 };
+}
+
+/** The same table with twice the slots, every entry placed again (`hashOf` reads a slot's key). */
+function grownKeyTable(old: KeyTable, stride: number, hashOf: (slots: Int32Array, at: number) => number): KeyTable {
+  const grown = newKeyTable(stride, (old.mask + 1) * 2);
+  const { slots, mask } = grown;
+  for (let at = 0; at < old.slots.length; at += stride) {
+    if (old.slots[at + stride - 1] === 0) continue;
+    let slot = hashOf(old.slots, at) & mask;
+    while (slots[slot * stride + stride - 1] !== 0) slot = (slot + 1) & mask;
+    for (let k = 0; k < stride; k++) slots[slot * stride + k] = old.slots[at + k]!;
+  }
+  return grown;
+}
+
+export function createIPv4Interner(): IPv4Interner {
   const values: string[] = [];
-  const scratch = new Uint32Array(stride);
-  let binary = new Uint32Array(INITIAL_SLOTS * stride);
-  // Text bytes of every id, back to back: id's text is arena[offsets[id], offsets[id + 1]).
-  let arena = new Uint8Array(16 * INITIAL_SLOTS);
-  let offsets = new Uint32Array(INITIAL_SLOTS + 1);
-  // Open addressing, linear probing: slot k holds its text's hash at 2k and id + 1 at 2k + 1 (0: empty).
-  let slots = new Int32Array(INITIAL_SLOTS * 2);
+  let addresses = new Uint32Array(INITIAL_SLOTS);
+  let table = newKeyTable(2, INITIAL_SLOTS);
+  // Jool prints sessions grouped by BIB entry: a row often repeats the address of the row before.
+  let lastAddress = -1;
   let lastId = -1;
-
-  function sameBytes(id: number, bytes: Uint8Array, start: number, end: number): boolean {
-    const from = offsets[id]!;
-    if (offsets[id + 1]! - from !== end - start) return false;
-    for (let i = start, j = from; i < end; i++, j++) if (bytes[i] !== arena[j]) return false;
-    return true;
-  }
-
-  function insert(hash: number, slot: number, bytes: Uint8Array, start: number, end: number): number {
-    const id = values.length;
-    values.push(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'));
-    if ((id + 2) * stride > binary.length || id + 2 > offsets.length) {
-      const grown = new Uint32Array(binary.length * 2);
-      grown.set(binary);
-      binary = grown;
-      const grownOffsets = new Uint32Array(offsets.length * 2);
-      grownOffsets.set(offsets);
-      offsets = grownOffsets;
-    }
-    binary.set(scratch, id * stride);
-    const from = offsets[id]!;
-    if (from + (end - start) > arena.length) {
-      const grown = new Uint8Array(Math.max(arena.length * 2, from + (end - start)));
-      grown.set(arena);
-      arena = grown;
-    }
-    arena.set(bytes.subarray(start, end), from);
-    offsets[id + 1] = from + (end - start);
-    slots[slot * 2] = hash;
-    slots[slot * 2 + 1] = id + 1;
-    if (values.length > (slots.length >>> 1) * MAX_LOAD) grow();
-    return id;
-  }
-
-  function grow(): void {
-    const old = slots;
-    slots = new Int32Array(old.length * 2);
-    const mask = (slots.length >>> 1) - 1;
-    for (let k = 0; k < old.length; k += 2) {
-      if (old[k + 1] === 0) continue;
-      let slot = old[k]! & mask;
-      while (slots[slot * 2 + 1] !== 0) slot = (slot + 1) & mask;
-      slots[slot * 2] = old[k]!;
-      slots[slot * 2 + 1] = old[k + 1]!;
-    }
-  }
+  const hashOf = (slots: Int32Array, at: number) => mix(slots[at]!);
 
   function intern(bytes: Uint8Array, start: number, end: number): number {
-    // Jool prints sessions grouped by BIB entry: a row often repeats the address of the row before.
-    if (lastId >= 0 && sameBytes(lastId, bytes, start, end)) return lastId;
-    // FNV-1a over the bytes, finished with murmur3's fmix32 (FNV's low bits, which the mask keeps, mix poorly).
-    let hash = 0x811c9dc5;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-    hash ^= hash >>> 16;
-    hash = Math.imul(hash, 0x85ebca6b);
-    hash ^= hash >>> 13;
-    hash = Math.imul(hash, 0xc2b2ae35);
-    hash ^= hash >>> 16;
-    const mask = (slots.length >>> 1) - 1;
-    let slot = hash & mask;
+    const address = parseIPv4Bytes(bytes, start, end);
+    if (address < 0) return -1;
+    if (address === lastAddress) return lastId;
+    const key = address | 0;
+    const { slots, mask } = table;
+    let slot = mix(key) & mask;
     for (;;) {
       const entry = slots[slot * 2 + 1]!;
       if (entry === 0) break;
-      if (slots[slot * 2] === hash && sameBytes(entry - 1, bytes, start, end)) {
+      if (slots[slot * 2] === key) {
+        lastAddress = address;
         lastId = entry - 1;
         return lastId;
       }
       slot = (slot + 1) & mask;
     }
-    if (!parse(bytes, start, end, scratch)) return -1;
-    lastId = insert(hash, slot, bytes, start, end);
-    return lastId;
+    const id = values.length;
+    values.push(latin1(bytes, start, end));
+    if (id === addresses.length) {
+      const grown = new Uint32Array(addresses.length * 2);
+      grown.set(addresses);
+      addresses = grown;
+    }
+    addresses[id] = address;
+    slots[slot * 2] = key;
+    slots[slot * 2 + 1] = id + 1;
+    if (values.length > (mask + 1) * MAX_LOAD) table = grownKeyTable(table, 2, hashOf);
+    lastAddress = address;
+    lastId = id;
+    return id;
   }
 
   return {
     values,
-    intern,
-    internString(text: string): number {
-      const bytes = Buffer.from(text, 'latin1');
-      return intern(bytes, 0, bytes.length);
-    },
-    binary: () => binary,
-  };
-}
-
-function parseIPv4Into(bytes: Uint8Array, start: number, end: number, out: Uint32Array): boolean {
-  const address = parseIPv4Bytes(bytes, start, end);
-  out[0] = address;
-  return address >= 0;
-}
-
-export function createIPv4Interner(): IPv4Interner {
-  const core = createTextInterner(parseIPv4Into, 1);
-  return {
-    values: core.values,
     get size() {
-      return core.values.length;
+      return values.length;
     },
-    intern: core.intern,
-    internString: core.internString,
-    address: (id) => core.binary()[id]!,
+    intern,
+    internString: (text) => intern(Buffer.from(text, 'latin1'), 0, text.length),
+    address: (id) => addresses[id]!,
   };
 }
 
 export function createIPv6Interner(): IPv6Interner {
-  const core = createTextInterner(parseIPv6Bytes, 4);
+  const values: string[] = [];
+  let words = new Uint32Array(INITIAL_SLOTS * 4);
+  let table = newKeyTable(5, INITIAL_SLOTS);
+  /** Ids of the spellings that are not canonical, by text (see the top of this file). */
+  const others = new Map<string, number>();
+  const scratch = new Uint32Array(4);
+  // The previous canonical address (see createIPv4Interner).
+  const last = new Uint32Array(4);
+  let lastId = -1;
+  const hashOf = (slots: Int32Array, at: number) => hash4(slots[at]!, slots[at + 1]!, slots[at + 2]!, slots[at + 3]!);
+
+  function hash4(w0: number, w1: number, w2: number, w3: number): number {
+    return mix(w0 ^ mix(w1 ^ mix(w2 ^ mix(w3))));
+  }
+
+  function add(text: string, w: Uint32Array): number {
+    const id = values.length;
+    values.push(text);
+    if (id * 4 === words.length) {
+      const grown = new Uint32Array(words.length * 2);
+      grown.set(words);
+      words = grown;
+    }
+    words.set(w, id * 4);
+    return id;
+  }
+
+  function intern(bytes: Uint8Array, start: number, end: number): number {
+    const w = scratch;
+    const spelling = scanIPv6Bytes(bytes, start, end, w);
+    if (spelling === NOT_IPV6) return -1;
+    if (spelling !== CANONICAL_IPV6) {
+      const text = latin1(bytes, start, end);
+      let id = others.get(text);
+      if (id === undefined) {
+        id = add(text, w);
+        others.set(text, id);
+      }
+      return id;
+    }
+    const w0 = w[0]! | 0;
+    const w1 = w[1]! | 0;
+    const w2 = w[2]! | 0;
+    const w3 = w[3]! | 0;
+    if (lastId >= 0 && w3 === (last[3]! | 0) && w2 === (last[2]! | 0) && w1 === (last[1]! | 0) && w0 === (last[0]! | 0)) return lastId;
+    const { slots, mask } = table;
+    let slot = hash4(w0, w1, w2, w3) & mask;
+    for (;;) {
+      const at = slot * 5;
+      const entry = slots[at + 4]!;
+      if (entry === 0) break;
+      if (slots[at + 3] === w3 && slots[at + 2] === w2 && slots[at + 1] === w1 && slots[at] === w0) {
+        last.set(w);
+        lastId = entry - 1;
+        return lastId;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const id = add(latin1(bytes, start, end), w);
+    const at = slot * 5;
+    slots[at] = w0;
+    slots[at + 1] = w1;
+    slots[at + 2] = w2;
+    slots[at + 3] = w3;
+    slots[at + 4] = id + 1;
+    if (values.length - others.size > (mask + 1) * MAX_LOAD) table = grownKeyTable(table, 5, hashOf);
+    last.set(w);
+    lastId = id;
+    return id;
+  }
+
   return {
-    values: core.values,
+    values,
     get size() {
-      return core.values.length;
+      return values.length;
     },
-    intern: core.intern,
-    internString: core.internString,
-    word: (id, word) => core.binary()[id * 4 + word]!,
+    intern,
+    internString: (text) => intern(Buffer.from(text, 'latin1'), 0, text.length),
+    word: (id, word) => words[id * 4 + word]!,
   };
 }

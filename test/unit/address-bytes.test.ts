@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { isIPv4Text, isIPv6Text, parseAddress } from '../../src/table/address.js';
-import { parseIPv4Bytes, parseIPv6Bytes } from '../../src/table/address-bytes.js';
+import { CANONICAL_IPV6, NOT_IPV6, OTHER_IPV6, parseIPv4Bytes, parseIPv6Bytes, scanIPv6Bytes } from '../../src/table/address-bytes.js';
 import { randomInt, rng } from './support.js';
 
 const bytes = (text: string) => Buffer.from(text, 'latin1');
@@ -117,3 +117,64 @@ describe('parseIPv6Bytes', () => {
     expect(parseIPv6Bytes(line, 4, 17, out)).toBe(false);
   });
 });
+
+describe('scanIPv6Bytes: the canonical spelling', () => {
+  const verdict = (text: string) => scanIPv6Bytes(bytes(text), 0, text.length, new Uint32Array(4));
+
+  it('calls canonical exactly the RFC 5952 text of the value (what ipaddr.js and inet_ntop print), and only it', () => {
+    const random = rng(21);
+    let canonicalSeen = 0;
+    let otherSeen = 0;
+    for (let i = 0; i < 3000; i++) {
+      // Runs of zero groups of every length and place, so that "::" has choices to get wrong.
+      const groups = Array.from({ length: 8 }, () => (randomInt(random, 0, 1) === 0 ? 0 : randomInt(random, 0, 0xffff)));
+      const address = new ipaddr.IPv6(groups);
+      const canonical = address.toRFC5952String();
+      const spellings = new Set([
+        canonical,
+        address.toNormalizedString(),
+        address.toFixedLengthString(),
+        canonical.toUpperCase(),
+        // every other place "::" may stand, and none
+        ...zeroRunSpellings(groups),
+      ]);
+      for (const text of spellings) {
+        expect(isIPv6Text(text), text).toBe(true);
+        const expected = text === canonical ? CANONICAL_IPV6 : OTHER_IPV6;
+        expect(verdict(text), text).toBe(expected);
+        if (expected === CANONICAL_IPV6) canonicalSeen++;
+        else otherSeen++;
+      }
+    }
+    expect(canonicalSeen).toBe(3000);
+    expect(otherSeen).toBeGreaterThan(3000);
+  });
+
+  it('never calls a dotted IPv4 tail canonical, and rejects what is no address', () => {
+    expect(verdict('::ffff:192.0.2.1')).toBe(OTHER_IPV6);
+    expect(verdict('64:ff9b::192.0.2.1')).toBe(OTHER_IPV6);
+    expect(verdict('::ffff:c000:201')).toBe(CANONICAL_IPV6);
+    expect(verdict('2001:db8::1')).toBe(CANONICAL_IPV6);
+    expect(verdict('2001:db8:0:1::1')).toBe(CANONICAL_IPV6);
+    expect(verdict('2001:db8::1:0:0:1')).toBe(CANONICAL_IPV6); // the first of two equal runs
+    expect(verdict('2001:db8:0:0:1::1')).toBe(OTHER_IPV6);
+    expect(verdict('2001:db8::1:1:1:1:1')).toBe(OTHER_IPV6); // "::" for one zero group
+    expect(verdict('2001:0db8::1')).toBe(OTHER_IPV6);
+    expect(verdict('2001:db8::1%eth0')).toBe(NOT_IPV6);
+    expect(verdict('2001:db8:::1')).toBe(NOT_IPV6);
+    expect(verdict('12345::1')).toBe(NOT_IPV6);
+  });
+});
+
+/** Every spelling of `groups` with "::" over some run of zero groups (of any length), or over none. */
+function zeroRunSpellings(groups: readonly number[]): string[] {
+  const hex = groups.map((g) => g.toString(16));
+  const out = [hex.join(':')];
+  for (let from = 0; from < 8; from++) {
+    for (let to = from + 1; to <= 8 && groups[to - 1] === 0; to++) {
+      if (groups[from] !== 0) break;
+      out.push(`${hex.slice(0, from).join(':')}::${hex.slice(to).join(':')}`);
+    }
+  }
+  return out;
+}

@@ -130,6 +130,23 @@ describe('address interners', () => {
     expect(interner.size).toBe(list.length);
   });
 
+  it('gives every spelling of one value its own id, however they interleave (canonical by bits, others by text)', () => {
+    const interner = createIPv6Interner();
+    const random = rng(13);
+    const spellings = ['2001:db8::1', '2001:DB8::1', '2001:db8:0:0:0:0:0:1', '2001:db8::0:1', '2001:0db8::1'];
+    const ids = new Map<string, number>();
+    for (let i = 0; i < 2000; i++) {
+      const text = spellings[randomInt(random, 0, spellings.length - 1)]!;
+      const id = interner.internString(text);
+      if (!ids.has(text)) ids.set(text, id);
+      expect(id, text).toBe(ids.get(text));
+      expect(interner.values[id]).toBe(text);
+      expect([0, 1, 2, 3].map((w) => interner.word(id, w))).toEqual([0x20010db8, 0, 0, 1]);
+    }
+    expect(interner.size).toBe(spellings.length);
+    expect(new Set(ids.values()).size).toBe(spellings.length);
+  });
+
   it('internString and intern agree', () => {
     const interner = createIPv6Interner();
     expect(interner.internString('2001:db8::1')).toBe(0);
