@@ -126,15 +126,15 @@ function resultTable(hits: readonly Hit[], params: Record<string, string>): Safe
   // A link to this page with one more filter (replacing the same filter), the rest of the query kept.
   const filtered = (name: string, value: string) => href('/sessions', { ...params, [name]: value });
   const rows = hits.map(({ instance, table: t, row: i }) => {
-    const client = t.ipv6Remotes.values[t.ipv6Remote[i]!]!;
-    const pool4 = t.ipv4Locals.values[t.ipv4Local[i]!]!;
-    const remote = t.ipv4Remotes.values[t.ipv4Remote[i]!]!;
+    const client = t.ipv6Remotes.text(t.ipv6Remote[i]!);
+    const pool4 = t.ipv4Locals.text(t.ipv4Local[i]!);
+    const remote = t.ipv4Remotes.text(t.ipv4Remote[i]!);
     const state = t.state[i]!;
     return html`<tr>
 <td><a href="${filtered('instance', instance)}">${instance}</a></td><td>${t.protocol}</td>
 <td class="mono"><a class="client" href="${filtered('client', client)}">${client}</a> <span
 class="muted">#${t.ipv6RemotePort[i]!}</span></td>
-<td class="mono">${t.ipv6Locals.values[t.ipv6Local[i]!]!} <span class="muted">#${t.ipv6LocalPort[i]!}</span></td>
+<td class="mono">${t.ipv6Locals.text(t.ipv6Local[i]!)} <span class="muted">#${t.ipv6LocalPort[i]!}</span></td>
 <td class="mono"><a class="pool4" href="${filtered('pool4', pool4)}">${pool4}</a> <span class="muted">#${t.ipv4LocalPort[i]!}</span></td>
 <td class="mono"><a class="remote" href="${filtered('remote', remote)}">${remote}</a> <span
 class="muted">#${t.ipv4RemotePort[i]!}</span></td>

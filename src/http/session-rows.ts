@@ -22,7 +22,7 @@ function addressMatcher(interner: Interner, cidrs: readonly Cidr[] | null): ((id
   const memo = new Int8Array(interner.size); // 0 unknown, 1 match, -1 no match
   return (id) => {
     if (memo[id] === 0) {
-      const address = parseAddress(interner.values[id]!);
+      const address = parseAddress(interner.text(id));
       const hit = cidrs.some(({ range }) => address.kind() === range[0].kind() && address.match(range));
       memo[id] = hit ? 1 : -1;
     }
@@ -57,17 +57,10 @@ interface Texts {
 }
 
 function textsOf(interner: Interner): Texts {
-  const { values } = interner;
-  const offsets = new Uint32Array(values.length + 1);
-  let at = 0;
+  const { bytes, offsets } = interner.texts();
   let longest = 0;
-  for (let id = 0; id < values.length; id++) {
-    offsets[id] = at;
-    at += values[id]!.length;
-    longest = Math.max(longest, values[id]!.length);
-  }
-  offsets[values.length] = at;
-  return { bytes: Buffer.from(values.join(''), 'latin1'), offsets, longest };
+  for (let id = 0; id + 1 < offsets.length; id++) longest = Math.max(longest, offsets[id + 1]! - offsets[id]!);
+  return { bytes, offsets, longest };
 }
 
 function putText(buf: Uint8Array, pos: number, texts: Texts, id: number): number {

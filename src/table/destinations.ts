@@ -90,26 +90,10 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** Numeric value of a dotted quad the interner validated. */
-function ipv4Number(text: string): number {
-  let value = 0;
-  let octet = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 0x2e) {
-      value = value * 256 + octet;
-      octet = 0;
-    } else {
-      octet = octet * 10 + (code - 0x30);
-    }
-  }
-  return value * 256 + octet;
-}
-
 function createDestinationCounter(table: SessionTable, subscribers: SubscriberMap, top: number) {
   if (!Number.isInteger(top) || top < 0) throw new RangeError(`top destinations must be a non-negative integer, got ${top}`);
   if (top === 0) return null;
-  const destinations = table.ipv4Remotes.values;
+  const destinations = table.ipv4Remotes;
   const sessionsByDestination = new Uint32Array(table.ipv4Remotes.size);
   // ICMP's L4-ID is a query identifier chosen by the client, not a service: no ranking of it.
   const sessionsByPort = table.protocol === 'icmp' ? null : new Uint32Array(65536);
@@ -130,13 +114,8 @@ function createDestinationCounter(table: SessionTable, subscribers: SubscriberMa
   let distinct: number[] = [];
 
   function rank(): void {
-    // Ties by address: its number is computed only for the destinations that meet a tie in the heap.
-    const numeric = new Float64Array(sessionsByDestination.length).fill(-1);
-    const key = (id: number) => {
-      if (numeric[id]! < 0) numeric[id] = ipv4Number(destinations[id]!);
-      return numeric[id]!;
-    };
-    topIds = topN(sessionsByDestination, top, key);
+    // Ties by address (the interner keeps each one's 32 bits).
+    topIds = topN(sessionsByDestination, top, destinations.address);
     topPorts = sessionsByPort === null ? [] : topN(sessionsByPort, top, (port) => port);
     placeOf = new Int32Array(sessionsByDestination.length).fill(-1);
     for (const [place, id] of topIds.entries()) placeOf[id] = place;
@@ -167,7 +146,7 @@ function createDestinationCounter(table: SessionTable, subscribers: SubscriberMa
   function result(): DestinationReport {
     return {
       topDestinations: topIds.map((id, place) => ({
-        destination: destinations[id]!,
+        destination: destinations.text(id),
         sessions: sessionsByDestination[id]!,
         subscribers: distinct[place]!,
       })),

@@ -23,8 +23,15 @@
 import { CANONICAL_IPV6, NOT_IPV6, parseIPv4Bytes, scanIPv6Bytes } from './address-bytes.js';
 
 export interface Interner {
-  /** Text of each distinct value, indexed by id. */
+  /**
+   * Text of each distinct value, indexed by id. Made on first use (from the bytes kept by id) and
+   * kept: a poll makes no string per address, only what a consumer asks for.
+   */
   readonly values: readonly string[];
+  /** Text of one id (not kept: for a consumer that needs a few). */
+  text(id: number): string;
+  /** The text of every id as latin1 bytes, back to back: id's text is bytes[offsets[id], offsets[id + 1]). */
+  texts(): TextBytes;
   /** Number of distinct values seen. */
   readonly size: number;
   /** Id of the address in `bytes[start, end)`; interns it on first sight. Returns -1 when it is not an address. */
@@ -43,6 +50,11 @@ export interface IPv6Interner extends Interner {
   word(id: number, word: number): number;
 }
 
+export interface TextBytes {
+  readonly bytes: Uint8Array;
+  readonly offsets: Uint32Array;
+}
+
 const MAX_LOAD = 0.5;
 const INITIAL_SLOTS = 1024;
 
@@ -55,10 +67,46 @@ function mix(key: number): number {
   return hash ^ (hash >>> 16);
 }
 
-/** The text of bytes[start, end). A Buffer (every stdout chunk) decodes in place, without a view object per call. */
-function latin1(bytes: Uint8Array, start: number, end: number): string {
-  if (Buffer.isBuffer(bytes)) return bytes.toString('latin1', start, end);
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+/**
+ * The text of every id, as the bytes it was read from, back to back (the ids' strings are made
+ * only when asked for: a 1M-row poll reads about 250k distinct addresses, and a string each was a
+ * tenth of the poll's garbage).
+ */
+function createTextStore() {
+  let bytes = new Uint8Array(16 * INITIAL_SLOTS);
+  let offsets = new Uint32Array(INITIAL_SLOTS + 1);
+  let count = 0;
+  const strings: string[] = [];
+
+  const text = (id: number) => Buffer.from(bytes.buffer, offsets[id]!, offsets[id + 1]! - offsets[id]!).toString('latin1');
+  return {
+    get count() {
+      return count;
+    },
+    /** Appends the text of the next id. */
+    add(from: Uint8Array, start: number, end: number): void {
+      const at = offsets[count]!;
+      const length = end - start;
+      if (at + length > bytes.length) {
+        const grown = new Uint8Array(Math.max(bytes.length * 2, at + length));
+        grown.set(bytes);
+        bytes = grown;
+      }
+      for (let i = 0; i < length; i++) bytes[at + i] = from[start + i]!;
+      if (count + 2 > offsets.length) {
+        const grown = new Uint32Array(offsets.length * 2);
+        grown.set(offsets);
+        offsets = grown;
+      }
+      offsets[++count] = at + length;
+    },
+    text,
+    values(): readonly string[] {
+      for (let id = strings.length; id < count; id++) strings.push(text(id));
+      return strings;
+    },
+    texts: (): TextBytes => ({ bytes: bytes.subarray(0, offsets[count]), offsets: offsets.subarray(0, count + 1) }),
+  };
 }
 
 /**
@@ -88,7 +136,7 @@ function grownKeyTable(old: KeyTable, stride: number, hashOf: (slots: Int32Array
 }
 
 export function createIPv4Interner(): IPv4Interner {
-  const values: string[] = [];
+  const store = createTextStore();
   let addresses = new Uint32Array(INITIAL_SLOTS);
   let table = newKeyTable(2, INITIAL_SLOTS);
   // Jool prints sessions grouped by BIB entry: a row often repeats the address of the row before.
@@ -113,8 +161,8 @@ export function createIPv4Interner(): IPv4Interner {
       }
       slot = (slot + 1) & mask;
     }
-    const id = values.length;
-    values.push(latin1(bytes, start, end));
+    const id = store.count;
+    store.add(bytes, start, end);
     if (id === addresses.length) {
       const grown = new Uint32Array(addresses.length * 2);
       grown.set(addresses);
@@ -123,17 +171,21 @@ export function createIPv4Interner(): IPv4Interner {
     addresses[id] = address;
     slots[slot * 2] = key;
     slots[slot * 2 + 1] = id + 1;
-    if (values.length > (mask + 1) * MAX_LOAD) table = grownKeyTable(table, 2, hashOf);
+    if (store.count > (mask + 1) * MAX_LOAD) table = grownKeyTable(table, 2, hashOf);
     lastAddress = address;
     lastId = id;
     return id;
   }
 
   return {
-    values,
-    get size() {
-      return values.length;
+    get values() {
+      return store.values();
     },
+    get size() {
+      return store.count;
+    },
+    text: store.text,
+    texts: store.texts,
     intern,
     internString: (text) => intern(Buffer.from(text, 'latin1'), 0, text.length),
     address: (id) => addresses[id]!,
@@ -141,7 +193,7 @@ export function createIPv4Interner(): IPv4Interner {
 }
 
 export function createIPv6Interner(): IPv6Interner {
-  const values: string[] = [];
+  const store = createTextStore();
   let words = new Uint32Array(INITIAL_SLOTS * 4);
   let table = newKeyTable(5, INITIAL_SLOTS);
   /** Ids of the spellings that are not canonical, by text (see the top of this file). */
@@ -156,9 +208,9 @@ export function createIPv6Interner(): IPv6Interner {
     return mix(w0 ^ mix(w1 ^ mix(w2 ^ mix(w3))));
   }
 
-  function add(text: string, w: Uint32Array): number {
-    const id = values.length;
-    values.push(text);
+  function add(bytes: Uint8Array, start: number, end: number, w: Uint32Array): number {
+    const id = store.count;
+    store.add(bytes, start, end);
     if (id * 4 === words.length) {
       const grown = new Uint32Array(words.length * 2);
       grown.set(words);
@@ -173,10 +225,10 @@ export function createIPv6Interner(): IPv6Interner {
     const spelling = scanIPv6Bytes(bytes, start, end, w);
     if (spelling === NOT_IPV6) return -1;
     if (spelling !== CANONICAL_IPV6) {
-      const text = latin1(bytes, start, end);
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
       let id = others.get(text);
       if (id === undefined) {
-        id = add(text, w);
+        id = add(bytes, start, end, w);
         others.set(text, id);
       }
       return id;
@@ -199,24 +251,28 @@ export function createIPv6Interner(): IPv6Interner {
       }
       slot = (slot + 1) & mask;
     }
-    const id = add(latin1(bytes, start, end), w);
+    const id = add(bytes, start, end, w);
     const at = slot * 5;
     slots[at] = w0;
     slots[at + 1] = w1;
     slots[at + 2] = w2;
     slots[at + 3] = w3;
     slots[at + 4] = id + 1;
-    if (values.length - others.size > (mask + 1) * MAX_LOAD) table = grownKeyTable(table, 5, hashOf);
+    if (store.count - others.size > (mask + 1) * MAX_LOAD) table = grownKeyTable(table, 5, hashOf);
     last.set(w);
     lastId = id;
     return id;
   }
 
   return {
-    values,
-    get size() {
-      return values.length;
+    get values() {
+      return store.values();
     },
+    get size() {
+      return store.count;
+    },
+    text: store.text,
+    texts: store.texts,
     intern,
     internString: (text) => intern(Buffer.from(text, 'latin1'), 0, text.length),
     word: (id, word) => words[id * 4 + word]!,

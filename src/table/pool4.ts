@@ -129,12 +129,6 @@ function sameRanges(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
-/** Dotted text already validated (isIPv4Text) by the table's interner. */
-function parseIPv4(text: string): number {
-  const [a, b, c, d] = text.split('.').map(Number) as [number, number, number, number];
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
-}
-
 /** Cuts the entries into segments (sweep over the sorted entry boundaries) and sums the capacity per mark. */
 function buildSegments(spans: readonly Span[]): { segments: Segment[]; markCapacity: Map<number, number> } {
   const sorted = [...spans].sort((a, b) => a.first - b.first);
@@ -247,7 +241,7 @@ function createPool4Computation(entries: readonly Pool4Entry[], table: SessionTa
   // Each distinct IPv4 Local address of the table is parsed and placed once, not once per row.
   const addressCount = table.ipv4Locals.size;
   const segmentOf = new Int32Array(addressCount);
-  for (let id = 0; id < addressCount; id++) segmentOf[id] = findSegment(segments, parseIPv4(table.ipv4Locals.values[id]!));
+  for (let id = 0; id < addressCount; id++) segmentOf[id] = findSegment(segments, table.ipv4Locals.address(id));
   const usedById = new Float64Array(addressCount);
   // A BIB entry (address, port) counts once, however many sessions.
   const seen = createPortBitmaps(addressCount);
@@ -281,7 +275,7 @@ function createPool4Computation(entries: readonly Pool4Entry[], table: SessionTa
       const count = usedById[id]!;
       if (count === 0) continue;
       used += count;
-      usedByAddress.set(parseIPv4(table.ipv4Locals.values[id]!), count);
+      usedByAddress.set(table.ipv4Locals.address(id), count);
       maxAddressUtilization = Math.max(maxAddressUtilization, count / segments[segmentOf[id]!]!.ports);
     }
     let capacity = 0;

@@ -147,6 +147,25 @@ describe('address interners', () => {
     expect(new Set(ids.values()).size).toBe(spellings.length);
   });
 
+  it('text(id), texts() and values say the same, also for ids added after values was first read', () => {
+    const interner = createIPv6Interner();
+    const random = rng(14);
+    const added: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const text = `2001:db8:${randomInt(random, 1, 0xffff).toString(16)}::${randomInt(random, 1, 0xffff).toString(16)}`;
+        if (interner.internString(text) === added.length) added.push(text);
+      }
+      expect(interner.values).toEqual(added);
+      const { bytes, offsets } = interner.texts();
+      expect(offsets.length).toBe(added.length + 1);
+      for (const [id, text] of added.entries()) {
+        expect(interner.text(id)).toBe(text);
+        expect(Buffer.from(bytes.subarray(offsets[id], offsets[id + 1])).toString('latin1')).toBe(text);
+      }
+    }
+  });
+
   it('internString and intern agree', () => {
     const interner = createIPv6Interner();
     expect(interner.internString('2001:db8::1')).toBe(0);
