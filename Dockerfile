@@ -37,6 +37,10 @@ WORKDIR /app
 # The bundle holds the program and its production dependencies: no node_modules, no npm here.
 COPY --from=build /app/dist/bundle/jool-session-exporter.cjs ./
 ENV NODE_ENV=production
+# Memory: the systemd unit's settings (deploy/systemd/jool-session-exporter.service explains them;
+# docs/performance.md, "Memory, second pass", measures them). One variable per ENV line.
+ENV MALLOC_MMAP_THRESHOLD_=131072
+ENV NODE_OPTIONS=--max-semi-space-size=2
 # The node image's unprivileged `node` user, numerically (so that runAsNonRoot can verify it).
 USER 1000:1000
 EXPOSE 9812

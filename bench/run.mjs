@@ -7,7 +7,8 @@
  *  - the exporter polling them (ingest.mjs, one fresh process per size);
  * then prints one table, the ratios and the targets, and checks that the
  * exporter's aggregates equal mawk's (exit status 1 if not); then bench/budgets.mjs.
- * Options: --quick, --sizes=100000,1000000, --seed=N, --json=FILE.
+ * The exporter runs with the systemd unit's memory settings (service-env.mjs), as operators run it.
+ * Options: --quick, --sizes=100000,1000000, --seed=N, --json=FILE, --default-memory (without them).
  * Times are wall clock on whatever else the machine runs: compare ratios.
  */
 import { spawn } from 'node:child_process';
@@ -15,6 +16,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from './generate.mjs';
+import { serviceMemoryEnv } from './service-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = join(here, '.data');
@@ -26,6 +28,11 @@ const args = Object.fromEntries(
 );
 const sizes = args.sizes ? String(args.sizes).split(',').map(Number) : args.quick ? [100_000, 400_000] : [100_000, 1_000_000, 4_000_000];
 const seed = Number(args.seed ?? 1);
+const memoryEnv = args['default-memory'] ? {} : serviceMemoryEnv();
+const memoryText =
+  Object.entries(memoryEnv)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ') || 'none (glibc and V8 defaults)';
 const PROTOCOLS = ['tcp', 'udp', 'icmp'];
 const TCP_STATES = ['ESTABLISHED', 'V4_INIT', 'V6_INIT', 'V4_FIN_RCV', 'V6_FIN_RCV', 'V4_FIN_V6_FIN_RCV', 'TRANS'];
 const BUCKETS = [1, 5, 10, 30, 60, 120, 240, 300, 600, 1200, 1800, 3600, 5400, 7200];
@@ -104,7 +111,8 @@ for (const rows of sizes) {
   await run('sh', ['-c', `cat ${files.map((f) => `'${f}'`).join(' ')} > /dev/null`]);
   const floor = JSON.parse((await run(process.execPath, [join(here, 'floor.mjs'), ...files])).out);
   const awk = await mawk(files);
-  const exporter = JSON.parse((await run(process.execPath, ['--expose-gc', join(here, 'ingest.mjs'), dir, tiny, String(rows)])).out);
+  const ingest = ['--expose-gc', join(here, 'ingest.mjs'), dir, tiny, String(rows)];
+  const exporter = JSON.parse((await run(process.execPath, ingest, { env: { ...process.env, ...memoryEnv } })).out);
   const problems = compare(exporter.aggregates, awk.figures);
   results.push({
     rows,
@@ -142,6 +150,7 @@ for (const r of results) {
   );
 }
 lines.push('');
+lines.push(`exporter's memory settings (the systemd unit's, as shipped): ${memoryText}`);
 lines.push('floor: node reading and discarding the bytes; mawk: the same aggregates (bench/aggregates.awk); both from `cat FILE` pipes.');
 for (const r of results)
   lines.push(

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceMemoryEnv } from '../bench/service-env.mjs';
 import { parseMetrics, waitFor } from './support/exporter.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -349,8 +350,8 @@ describe('the runtime stage, simulated without Docker', () => {
     const entryArgs = imageArgs.map((arg) => (arg.startsWith('/') ? join(dir, 'image', arg) : arg));
     const env: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dir };
     for (const i of ofKind(runtime, 'ENV')) {
-      const [key, value] = i.args.split('=');
-      env[key!] = value!;
+      const eq = i.args.indexOf('=');
+      env[i.args.slice(0, eq)] = i.args.slice(eq + 1);
     }
     // --version: the version is the one injected into the bundle (there is no package.json here).
     const version = spawnSync(process.execPath, [...entryArgs, '--version'], { cwd: app, env, encoding: 'utf8' });
@@ -425,7 +426,7 @@ describe('systemd unit', () => {
     expect(value('CapabilityBoundingSet')).toBe('CAP_NET_ADMIN');
     expect(value('NoNewPrivileges')).toBe('no'); // file capabilities need it off
     expect(value('ExecStartPre')).toBe('+/usr/libexec/jool-session-exporter/prepare-jool');
-    expect(value('Environment')).toBe('JOOL_SESSION_EXPORTER_JOOL_PATH=/var/lib/jool-session-exporter/jool');
+    expect(service.get('Environment')).toContain('JOOL_SESSION_EXPORTER_JOOL_PATH=/var/lib/jool-session-exporter/jool');
     expect(value('SecureBits')).toBe('noroot noroot-locked');
     expect(service.has('PrivateUsers')).toBe(false); // capable() checks the initial user namespace
   });
@@ -469,6 +470,17 @@ describe('systemd unit', () => {
       RemoveIPC: 'yes',
       UMask: '0077',
     });
+  });
+
+  it('runs with the memory settings of docs/performance.md; the Dockerfile and bench/ use the same', () => {
+    const memory = (service.get('Environment') ?? []).filter((line) => /^(MALLOC_|NODE_OPTIONS=)/.test(line));
+    // glibc maps allocations of 128 KiB and more on their own; V8's young generation stays small.
+    expect(memory).toEqual(['MALLOC_MMAP_THRESHOLD_=131072', 'NODE_OPTIONS=--max-semi-space-size=2']);
+    // The image: one ENV instruction per variable, the same values.
+    const env = ofKind(runtime, 'ENV').map((i) => i.args);
+    for (const line of memory) expect(env, line).toContain(line);
+    // The bench runs ingest.mjs with what it reads from the unit.
+    expect(Object.entries(serviceMemoryEnv()).map(([key, val]) => `${key}=${val}`)).toEqual(memory);
   });
 
   it('the settings file sets only variables the exporter knows', () => {

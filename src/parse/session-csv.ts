@@ -36,6 +36,8 @@ export interface ParseResult {
 export interface ParserOptions {
   /** A line longer than this cannot be a session row; it is rejected without being buffered whole. */
   maxLineBytes?: number;
+  /** Rows the table will probably have (the previous poll's count): sizes the table's columns up front. */
+  expectedRows?: number;
 }
 
 const COMMA = 0x2c;
@@ -66,7 +68,7 @@ function bytesEqual(bytes: Uint8Array, start: number, end: number, expected: Uin
  */
 export function createSessionCsvParser(protocol: Protocol, options: ParserOptions = {}): SessionCsvParser {
   const maxLineBytes = options.maxLineBytes ?? 4096;
-  const builder = createSessionTableBuilder(protocol);
+  const builder = createSessionTableBuilder(protocol, options.expectedRows);
   const { ipv6Remotes, ipv6Locals, ipv4Locals, ipv4Remotes } = builder;
   const protocolName = Buffer.from(`${PROTOCOL_CSV_NAME[protocol]},`);
   const hasState = protocol === 'tcp';

@@ -68,7 +68,16 @@ export async function detectJool(run: JoolRunner, dialect: Dialect | 'auto', tim
   return parsed;
 }
 
-export async function pollInstance(target: PollTarget, known: JoolVersion | undefined): Promise<PollOutcome> {
+/**
+ * `known`: the jool version, once detected. `expectedRows`: each table's row count in the previous
+ * successful poll, so that a table of the usual size is built straight into its final columns
+ * (session-table.ts) rather than in blocks joined by a copy.
+ */
+export async function pollInstance(
+  target: PollTarget,
+  known: JoolVersion | undefined,
+  expectedRows: Partial<Record<Protocol, number>> = {},
+): Promise<PollOutcome> {
   const rejected: RejectedByTable = {};
   let jool = known;
   if (jool === undefined) {
@@ -93,7 +102,7 @@ export async function pollInstance(target: PollTarget, known: JoolVersion | unde
   const pool4Reports: Partial<Record<Protocol, Pool4Report>> = {};
   for (const protocol of PROTOCOLS) {
     const args = sessionDisplayArgs(jool.dialect, target.instance, protocol);
-    const read = await readSessionTable(target.run, args, protocol, target.timeoutMs, target.maxRows);
+    const read = await readSessionTable(target.run, args, protocol, target.timeoutMs, target.maxRows, expectedRows[protocol]);
     const parsed = read.ok ? read : read.parsed;
     if (parsed !== undefined && parsed.rejected.count > 0) rejected[protocol] = parsed.rejected;
     if (!read.ok) return fail(read);

@@ -12,7 +12,7 @@ import type { Dialect } from '../jool/commands.js';
 import type { InstanceSpec } from '../jool/instances.js';
 import type { JoolRunner } from '../jool/runner.js';
 import type { Logger } from '../log.js';
-import { PROTOCOLS } from '../model.js';
+import { PROTOCOLS, type Protocol } from '../model.js';
 import type { DiscoveryStatus, InstanceStatus, JoolVersion } from '../status/model.js';
 import type { StatusStore } from '../status/store.js';
 import { discoverInstances } from './discovery.js';
@@ -85,7 +85,7 @@ export function startPoller(options: PollerOptions): Poller {
     if (previous === undefined) return;
     let outcome: PollOutcome;
     try {
-      outcome = await pollInstance(target, previous.jool);
+      outcome = await pollInstance(target, previous.jool, rowCounts(previous));
     } catch (error) {
       // A bug, not a jool fault: counted as one of its own (not as jool's output being unreadable),
       // and the loop keeps going.
@@ -162,6 +162,13 @@ export function startPoller(options: PollerOptions): Poller {
       await Promise.all([...loops.values()].map((loop) => loop.stop()));
     },
   };
+}
+
+/** Each table's row count in the last poll, when it succeeded: the size hint for the next one. */
+function rowCounts(status: InstanceStatus): Partial<Record<Protocol, number>> {
+  const tables = status.tables;
+  if (tables === undefined) return {};
+  return Object.fromEntries(PROTOCOLS.map((protocol) => [protocol, tables[protocol].table.length]));
 }
 
 export function nextStatus(previous: InstanceStatus, outcome: PollOutcome, started: number, finished: number): InstanceStatus {

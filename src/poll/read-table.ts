@@ -16,15 +16,17 @@ const YIELD_EVERY_MS = 4;
 
 export type TableRead = ({ readonly ok: true } & ParseResult) | (CallFailure & { readonly parsed?: ParseResult });
 
+/** `expectedRows`: the table's size in the previous poll (0: unknown), so the parser can size its columns once. */
 export async function readSessionTable(
   run: JoolRunner,
   args: readonly string[],
   protocol: Protocol,
   timeoutMs: number,
   maxRows = Infinity,
+  expectedRows = 0,
 ): Promise<TableRead> {
   const call = run(args, { timeoutMs });
-  const parser = createSessionCsvParser(protocol);
+  const parser = createSessionCsvParser(protocol, { expectedRows });
   let tooLarge = false;
   try {
     // When jool is faster than the parser, chunks queue up in the stream and for-await hands them

@@ -65,9 +65,22 @@ export interface SessionTableBuilder {
  * in a profile: every step allocates, zero-fills and copies all columns), and
  * the finished table holds no unused tail. A small table lives in one block
  * sized to it, which finish() hands over without a copy.
+ *
+ * With `expectedRows` (the same table's size in the previous poll) the first
+ * block is that size plus HEADROOM, so the usual poll writes straight into its
+ * final columns: finish() copies nothing, and the poll never holds the blocks
+ * and their joined copy at once (beside the previous table, which still serves
+ * scrapes: three 1M-row tables at the peak, instead of two). A table that
+ * outgrew the headroom spills into more blocks and is joined as without a hint;
+ * one far smaller than the hint is copied to exact size, so an unused tail is
+ * never more than MAX_SLACK of the table.
  */
 const BLOCK_ROWS = 65536;
 const FIRST_BLOCK_ROWS = 1024;
+/** Extra rows beyond `expectedRows`: tables change a few percent from one poll to the next. */
+const HEADROOM = 1 / 8;
+/** The largest unused tail (a fraction of the rows) that finish() hands over rather than copying the table. */
+const MAX_SLACK = 1 / 4;
 
 interface Block {
   readonly rows: number;
@@ -113,32 +126,51 @@ function newBlock(rows: number): Block {
   };
 }
 
-/** The first `length` rows of the blocks as one block of exact size (a copy unless there is one block). */
-function joinBlocks(blocks: readonly Block[], length: number): Block {
-  const joined = blocks.length === 1 ? blocks[0]! : newBlock(length);
+/** The first `length` rows of `block`, as columns (no copy). */
+function firstRows(block: Block, length: number): Block {
   const out = { rows: length } as Record<string, unknown>;
-  for (const column of COLUMNS) {
-    const target = joined[column];
-    if (blocks.length > 1) {
-      let at = 0;
-      for (const block of blocks) {
-        const rows = Math.min(block.rows, length - at);
-        target.set(block[column].subarray(0, rows) as never, at);
-        at += rows;
-      }
-    }
-    out[column] = target.subarray(0, length);
-  }
+  for (const column of COLUMNS) out[column] = block[column].subarray(0, length);
   return out as unknown as Block;
 }
 
-export function createSessionTableBuilder(protocol: Protocol): SessionTableBuilder {
+/**
+ * The first `length` rows of the blocks as columns: the one block itself when its unused tail is
+ * small (or the block is small anyway), else a copy of exact size.
+ */
+function joinBlocks(blocks: readonly Block[], length: number): Block {
+  const only = blocks.length === 1 ? blocks[0]! : undefined;
+  if (only !== undefined && (only.rows <= BLOCK_ROWS || only.rows - length <= length * MAX_SLACK)) return firstRows(only, length);
+  const joined = newBlock(length);
+  for (const column of COLUMNS) {
+    const target = joined[column];
+    let at = 0;
+    for (const block of blocks) {
+      if (at === length) break;
+      const rows = Math.min(block.rows, length - at);
+      target.set(block[column].subarray(0, rows) as never, at);
+      at += rows;
+    }
+  }
+  return joined;
+}
+
+/** Rows of the first block: `expectedRows` plus headroom, or a small block that grows. */
+export function firstBlockRows(expectedRows: number): number {
+  if (!(expectedRows > FIRST_BLOCK_ROWS)) return FIRST_BLOCK_ROWS;
+  return Math.ceil(expectedRows * (1 + HEADROOM));
+}
+
+/**
+ * `expectedRows`: how many rows the table will probably have (the previous poll's count), or 0 when
+ * unknown. Only a hint: any number of rows can be appended, and the table is the same either way.
+ */
+export function createSessionTableBuilder(protocol: Protocol, expectedRows = 0): SessionTableBuilder {
   const ipv6Remotes = createIPv6Interner();
   const ipv6Locals = createIPv6Interner();
   const ipv4Locals = createIPv4Interner();
   const ipv4Remotes = createIPv4Interner();
   const blocks: Block[] = [];
-  let block = newBlock(FIRST_BLOCK_ROWS);
+  let block = newBlock(firstBlockRows(expectedRows));
   blocks.push(block);
   let length = 0;
   let at = 0; // next row in `block`

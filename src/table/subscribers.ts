@@ -92,6 +92,11 @@ const PAGE_BITS = 10;
 const PAGE_PORTS = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_PORTS - 1;
 const PAGES_PER_ADDRESS = 65536 >>> PAGE_BITS;
+// Pages are cut from slabs of SLAB_PAGES (256 KiB): one 4 KiB buffer per page made ~12k small
+// malloc chunks per 1M-row table, freed only when the GC gets to them and scattered through glibc's
+// heap between longer-lived allocations: ~80 MB of RSS that glibc could not give back after the
+// table shrank (issue #10). A slab is big enough for malloc to map it on its own, and unmap it.
+const SLAB_PAGES = 64;
 /** Owner mark of a BIB entry used by more than one subscriber (malformed data); owners in `shared`. */
 const SHARED = 0xffffffff;
 
@@ -213,6 +218,15 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
   let sessions: Uint32Array | null = null;
   let bibEntries: Uint32Array | null = null;
   const pages: Array<Uint32Array | undefined> = new Array(table.ipv4Locals.size * PAGES_PER_ADDRESS);
+  let slab = new Uint32Array(0);
+  let slabPages = 0; // pages of `slab` handed out
+  function newPage(): Uint32Array {
+    if (slabPages * PAGE_PORTS === slab.length) {
+      slab = new Uint32Array(SLAB_PAGES * PAGE_PORTS);
+      slabPages = 0;
+    }
+    return slab.subarray(slabPages * PAGE_PORTS, ++slabPages * PAGE_PORTS);
+  }
   /** Owners of the BIB entries marked SHARED, by pool4 address id * 65536 + port. */
   const shared = new Map<number, Set<number>>();
 
@@ -232,7 +246,7 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
       const port = pool4Port[i]!;
       const pageIndex = address * PAGES_PER_ADDRESS + (port >>> PAGE_BITS);
       let page = pages[pageIndex];
-      if (page === undefined) pages[pageIndex] = page = new Uint32Array(PAGE_PORTS);
+      if (page === undefined) pages[pageIndex] = page = newPage();
       const slot = port & PAGE_MASK;
       const owner = page[slot]!;
       if (owner === subscriber + 1) continue; // the usual case: another session of the same BIB entry

@@ -150,6 +150,17 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
       expect(version.stdout).toMatch(new RegExp(`^${NAME} ${PKG.version.replace(/\./g, '\\.')} \\(Node\\.js v20\\.\\d+\\.\\d+\\)\\n$`));
     });
 
+    it("reads NODE_OPTIONS, as the unit's memory setting (--max-semi-space-size) needs", () => {
+      const exe = join(tree, 'usr/bin', NAME);
+      const shipped = run(exe, ['--version'], { env: { ...env, NODE_OPTIONS: '--max-semi-space-size=2' } });
+      expect(shipped.stderr).toBe('');
+      expect(shipped.status).toBe(0);
+      // A bad option fails the start: the executable does parse NODE_OPTIONS (not silently ignore it).
+      const bad = run(exe, ['--version'], { env: { ...env, NODE_OPTIONS: '--no-such-option-here' } });
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr).toMatch(/--no-such-option-here/);
+    });
+
     it('serves /metrics and /sessions.csv from the demo source, and stops cleanly', async () => {
       child = spawn(join(tree, 'usr/bin', NAME), ['--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s'], {
         env,

@@ -469,6 +469,24 @@ describe('BIB entry attribution', () => {
     expect(check(table, rows, 128, 1).topByBibEntries).toEqual([{ subscriber: '2001:db8::1', value: ports.length * 3 }]);
   });
 
+  it('every page of several slabs is its own: entries on 200 pages (of 64-page slabs) counted like the reference', () => {
+    // 4 pool4 addresses x 50 pages (1024 ports each) = 200 pages, so pages come from four slabs;
+    // two pages sharing memory would let one subscriber's port overwrite another's.
+    const rowsIn: Array<[string, string, number]> = [];
+    const pool4s = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '203.0.113.7'];
+    pool4s.forEach((pool4, a) => {
+      for (let page = 0; page < 50; page++) {
+        for (const offset of [0, 511, 1023]) {
+          const client = `2001:db8::${((page + a + offset) % 7) + 1}`;
+          rowsIn.push([client, pool4, page * 1024 + offset]);
+        }
+      }
+    });
+    const { table, rows } = tableFromCsv('udp', csvOf([...rowsIn, ...rowsIn]));
+    const report = check(table, rows, 128, 7);
+    expect(report.bibEntriesPerSubscriber.sum).toBe(rowsIn.length);
+  });
+
   it('malformed data: a BIB entry used by two (or three) subscribers counts for each', () => {
     const { table, rows } = tableFromCsv(
       'udp',
