@@ -38,6 +38,12 @@ export interface Interner {
   intern(bytes: Uint8Array, start: number, end: number): number;
   /** Id of a JS string (same rules as `intern`), for callers that are not parsing bytes. */
   internString(text: string): number;
+  /**
+   * No more interning: frees the lookup table (the bigger part of an interner of many addresses,
+   * and of no use to a finished table, which only reads ids' texts and bits) and trims the rest to
+   * size. `intern` throws afterwards.
+   */
+  seal(): void;
 }
 
 export interface IPv4Interner extends Interner {
@@ -106,7 +112,19 @@ function createTextStore() {
       return strings;
     },
     texts: (): TextBytes => ({ bytes: bytes.subarray(0, offsets[count]), offsets: offsets.subarray(0, count + 1) }),
+    /** Trims the store to its content (the doubling leaves up to half of it unused). */
+    trim(): void {
+      bytes = bytes.slice(0, offsets[count]);
+      offsets = offsets.slice(0, count + 1);
+    },
   };
+}
+
+/** A lookup table for a sealed interner: nothing found, nothing to add. */
+const SEALED: KeyTable = { slots: new Int32Array(0), mask: -1 };
+
+function sealed(): never {
+  throw new Error('this interner is sealed: its table is finished');
 }
 
 /**
@@ -148,6 +166,7 @@ export function createIPv4Interner(): IPv4Interner {
     const address = parseIPv4Bytes(bytes, start, end);
     if (address < 0) return -1;
     if (address === lastAddress) return lastId;
+    if (table === SEALED) sealed();
     const key = address | 0;
     const { slots, mask } = table;
     let slot = mix(key) & mask;
@@ -188,6 +207,12 @@ export function createIPv4Interner(): IPv4Interner {
     texts: store.texts,
     intern,
     internString: (text) => intern(Buffer.from(text, 'latin1'), 0, text.length),
+    seal() {
+      table = SEALED;
+      lastAddress = -1;
+      addresses = addresses.slice(0, store.count);
+      store.trim();
+    },
     address: (id) => addresses[id]!,
   };
 }
@@ -221,6 +246,7 @@ export function createIPv6Interner(): IPv6Interner {
   }
 
   function intern(bytes: Uint8Array, start: number, end: number): number {
+    if (table === SEALED) sealed();
     const w = scratch;
     const spelling = scanIPv6Bytes(bytes, start, end, w);
     if (spelling === NOT_IPV6) return -1;
@@ -275,6 +301,13 @@ export function createIPv6Interner(): IPv6Interner {
     texts: store.texts,
     intern,
     internString: (text) => intern(Buffer.from(text, 'latin1'), 0, text.length),
+    seal() {
+      table = SEALED;
+      lastId = -1;
+      others.clear();
+      words = words.slice(0, store.count * 4);
+      store.trim();
+    },
     word: (id, word) => words[id * 4 + word]!,
   };
 }

@@ -215,6 +215,7 @@ export function createSessionTableBuilder(protocol: Protocol, expectedRows = 0):
     finish(): SessionTable {
       const columns = joinBlocks(blocks, length);
       blocks.length = 0;
+      for (const interner of [ipv6Remotes, ipv6Locals, ipv4Locals, ipv4Remotes]) interner.seal();
       return {
         protocol,
         length,

@@ -166,6 +166,26 @@ describe('address interners', () => {
     }
   });
 
+  it("once sealed, keeps every id's text and bits and refuses to intern", () => {
+    const v6 = createIPv6Interner();
+    const v4 = createIPv4Interner();
+    const texts6 = ['2001:db8::1', '2001:DB8::1', '64:ff9b::c633:6401'];
+    const texts4 = ['192.0.2.1', '198.51.100.7'];
+    for (const t of texts6) v6.internString(t);
+    for (const t of texts4) v4.internString(t);
+    v6.seal();
+    v4.seal();
+    expect(v6.values).toEqual(texts6);
+    expect(v4.values).toEqual(texts4);
+    expect(texts6.map((_, id) => v6.text(id))).toEqual(texts6);
+    expect([0, 1, 2, 3].map((w) => v6.word(2, w))).toEqual([0x0064ff9b, 0, 0, 0xc6336401]);
+    expect(v4.address(1)).toBe(0xc6336407);
+    expect(v6.texts().offsets).toHaveLength(texts6.length + 1);
+    expect(() => v6.internString('2001:db8::1')).toThrow(/sealed/);
+    expect(() => v4.internString('192.0.2.1')).toThrow(/sealed/);
+    expect(v6.size).toBe(3);
+  });
+
   it('internString and intern agree', () => {
     const interner = createIPv6Interner();
     expect(interner.internString('2001:db8::1')).toBe(0);
