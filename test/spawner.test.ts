@@ -237,12 +237,12 @@ describe('the spawner started from the executable (as the single executable appl
     child.send({
       id: 7,
       file: '/bin/sh',
-      argv: ['-c', 'echo "$SPAWNER_TEST"; echo "${JOOL_SESSION_EXPORTER_SPAWNER:-unset}" >&2; exit 3'],
+      argv: ['-c', 'echo "$SPAWNER_TEST"; echo oops >&2; exit 3'],
       env: { SPAWNER_TEST: 'hello' },
     });
     await waitFor(() => answers.length >= 2);
     expect(answers[0]).toMatchObject({ id: 7, pid: expect.any(Number) });
-    expect(answers[1]).toMatchObject({ id: 7, exitCode: 3, signal: null, stderr: 'unset\n' });
+    expect(answers[1]).toMatchObject({ id: 7, exitCode: 3, signal: null, stderr: 'oops\n' });
     expect((await stdout!).toString()).toBe('hello\n');
     child.disconnect();
     const [code] = await once(child, 'exit');
