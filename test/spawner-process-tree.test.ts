@@ -6,37 +6,15 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './support/exporter.js';
 import { type FakeJool, fakeJool } from './support/fake-jool.js';
+import { childrenOf, running, stat } from './support/proc-tree.js';
 import { MAIN } from './support/processes.js';
 
 // Per test: starting the binary and its first jool call can be slow on a loaded machine.
 const SLOW = 120_000;
-
-/** /proc/PID/stat: state and parent pid (undefined once the process is gone). */
-function stat(pid: number): { state: string; ppid: number } | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'latin1')
-      .replace(/^.*\) /s, '')
-      .split(' ');
-    return { state: fields[0] ?? '', ppid: Number(fields[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
-const running = (pid: number) => {
-  const s = stat(pid);
-  return s !== undefined && s.state !== 'Z';
-};
-
-const childrenOf = (parent: number) =>
-  readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .map(Number)
-    .filter((pid) => stat(pid)?.ppid === parent && running(pid));
 
 const started: ChildProcess[] = [];
 afterEach(() => {

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,39 +17,9 @@ import type { JoolCall } from '../src/jool/runner.js';
 import { spawnerPid, stopSpawner } from '../src/jool/spawner.js';
 import { waitFor } from './support/exporter.js';
 import { fakeJool } from './support/fake-jool.js';
+import { descriptors, running, stat } from './support/proc-tree.js';
 
 afterAll(() => stopSpawner());
-
-/** /proc/PID/stat: state and parent pid (undefined once the process is gone). */
-function stat(pid: number): { state: string; ppid: number } | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'latin1')
-      .replace(/^.*\) /s, '')
-      .split(' ');
-    return { state: fields[0] ?? '', ppid: Number(fields[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A process's open descriptors: number → what it points to (`socket:[inode]`, a path...). */
-function descriptors(pid: number): Map<number, string> {
-  const found = new Map<number, string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      found.set(Number(fd), readlinkSync(`/proc/${pid}/fd/${fd}`));
-    } catch {
-      // closed meanwhile (readdir's own descriptor)
-    }
-  }
-  return found;
-}
-
-/** Gone, or a zombie nobody reaped yet: not running. */
-const running = (pid: number) => {
-  const s = stat(pid);
-  return s !== undefined && s.state !== 'Z';
-};
 
 async function drain(call: JoolCall): Promise<Buffer> {
   const chunks: Buffer[] = [];
