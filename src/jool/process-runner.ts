@@ -120,6 +120,8 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
         if (socket === undefined) noStdout();
         else {
           stdout = socket;
+          // A read error reaches the consumer through its iterator; unread, it must not crash the exporter.
+          socket.on('error', () => {});
           socket.on('close', () => {
             stdoutClosed = true;
             settle();
