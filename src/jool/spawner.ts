@@ -19,8 +19,8 @@
  * call starts a new one. If the exporter dies, the spawner's channel closes and it ends itself.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { isSea } from 'node:sea';
 import { SPAWNER_ENV, SPAWNER_SOURCE } from './spawner-program.js';
 
 export interface SpawnRequest {
@@ -107,7 +107,7 @@ export function stopSpawner(): void {
 function startSpawner(): Spawner {
   // Not the exporter's node flags (vitest's, an inspector's) nor NODE_OPTIONS: the spawner needs none.
   const { NODE_OPTIONS: _, ...env } = process.env;
-  const sea = isSea();
+  const sea = inSingleExecutable();
   const child = spawn(process.execPath, sea ? [] : ['-e', SPAWNER_SOURCE], {
     // stderr shared: a crash of the spawner lands in the exporter's log stream.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -127,6 +127,15 @@ function startSpawner(): Spawner {
   // Adding the 'message' listener refs the channel on the next tick; released again when idle.
   process.nextTick(() => releaseIfIdle(spawner));
   return spawner;
+}
+
+/** A Node single executable application (the Debian package)? node:sea is missing before Node 20.12: no. */
+function inSingleExecutable(): boolean {
+  try {
+    return (createRequire(import.meta.url)('node:sea') as typeof import('node:sea')).isSea();
+  } catch {
+    return false;
+  }
 }
 
 function onAnswer(spawner: Spawner, answer: Answer, handle: Socket | undefined): void {
