@@ -81,7 +81,7 @@ export function spawnThroughSpawner(request: SpawnRequest, events: SpawnEvents):
   spawner.calls.set(id, events);
   spawner.child.channel?.ref();
   spawner.child.send({ id, file: request.file, argv: request.argv, env: request.env }, (error) => {
-    if (error === null || !spawner.calls.has(id)) return;
+    if (!error || !spawner.calls.has(id)) return;
     spawner.calls.delete(id);
     events.lost(`cannot reach the spawner process: ${error.message}`);
   });
