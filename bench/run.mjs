@@ -6,7 +6,8 @@
  *  - mawk computing the same aggregates (aggregates.awk);
  *  - the exporter polling them (ingest.mjs, one fresh process per size);
  * then prints one table, the ratios and the targets, and checks that the
- * exporter's aggregates equal mawk's (exit status 1 if not); then bench/budgets.mjs.
+ * exporter's aggregates equal mawk's (exit status 1 if not); then bench/budgets.mjs and
+ * bench/spawn.mjs.
  * The exporter runs with the systemd unit's memory settings (service-env.mjs), as operators run it.
  * Options: --quick, --sizes=100000,1000000, --seed=N, --json=FILE, --default-memory (without them).
  * Times are wall clock on whatever else the machine runs: compare ratios.
@@ -208,5 +209,8 @@ console.log(lines.join('\n'));
 // The timings that used to be unit-test assertions (bench/budgets.mjs), printed after the table.
 console.log('\nbudgets (bench/budgets.mjs):');
 console.log((await run(process.execPath, [join(here, 'budgets.mjs')])).out.trimEnd());
+// What starting a jool call costs the main thread, without and with the spawner process.
+console.log('\nspawn (bench/spawn.mjs):');
+console.log((await run(process.execPath, [join(here, 'spawn.mjs')])).out.trimEnd());
 if (args.json) writeFileSync(String(args.json), JSON.stringify(results, null, 2));
 process.exitCode = failed ? 1 : 0;

@@ -8,17 +8,21 @@
  *   itself when it changes (web/listen.ts), so a SIGHUP has nothing left to reload.
  * - An uncaught exception or unhandled rejection: logged, exit status 1.
  * - Every one of these, and any other process.exit(), ends in the 'exit' event, which SIGKILLs
- *   the process groups of the jool calls still running: no jool is ever left behind.
- * Only SIGKILL of the exporter itself escapes this (systemd's KillMode=control-group covers it).
+ *   the process groups of the jool calls still running (no jool is ever left behind) and closes
+ *   the channel to the spawner process (jool/spawner.ts), which then exits.
+ * Only SIGKILL of the exporter itself escapes this; even then the spawner sees its channel close,
+ * kills the jool calls it started and exits (and systemd's KillMode=control-group covers it all).
  */
 
 import { killLiveJoolGroups } from './jool/process-runner.js';
+import { stopSpawner } from './jool/spawner.js';
 import type { Logger } from './log.js';
 
 /** Installs the handlers; resolves with the signal that asked for a shutdown. */
 export function handleProcessLifecycle(log: Logger): Promise<NodeJS.Signals> {
   process.on('exit', () => {
     killLiveJoolGroups();
+    stopSpawner();
   });
   process.on('SIGHUP', () => {
     log.info('SIGHUP received: nothing to reload (flags are read at start; the web config is re-read when it changes); still running', {

@@ -3,15 +3,15 @@
  * reach it as separate argv entries), stdout streamed as it arrives, stderr
  * kept (capped) for the log, and a hard timeout.
  *
- * The child runs in its own process group and the whole group is killed on
- * timeout or abort: a wrapper (`ip netns exec`, a shell script) must not leave
- * a grandchild holding the pipe open, or the call would never end.
+ * jool is started by the spawner process (spawner.ts: the exporter itself never fork()s), which
+ * hands back jool's pid and its stdout pipe; everything else is decided here, as if jool were our
+ * own child. It runs in its own process group and the whole group is killed on timeout or abort:
+ * a wrapper (`ip netns exec`, a shell script) must not leave a grandchild holding the pipe open,
+ * or the call would never end.
  */
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { JoolCall, JoolExit, JoolRunner, RunOptions } from './runner.js';
-
-const STDERR_CAP_BYTES = 16 * 1024;
+import { type SpawnedExit, spawnThroughSpawner } from './spawner.js';
 
 /**
  * Process groups of the jool calls still running. Children are detached (their own group, see
@@ -47,30 +47,32 @@ export function createProcessRunner({ command }: ProcessRunnerOptions): JoolRunn
 }
 
 function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): JoolCall {
-  let child: ChildProcessByStdio<null, Readable, Readable>;
-  try {
-    child = spawn(file, argv, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // own process group, so that killGroup() reaches grandchildren
-      env: { ...process.env, LC_ALL: 'C' }, // jool's messages and number formats, unlocalised
-    });
-  } catch (error) {
-    // Some failures (EPERM from a file capability the container may not grant, a NUL in an
-    // argument) are thrown by spawn() itself instead of being emitted: the same 'spawn' failure.
-    return failedCall(cannotRun(file, (error as NodeJS.ErrnoException).code ?? (error as Error).message));
-  }
-  if (child.pid !== undefined) liveGroups.add(child.pid);
+  let pid: number | undefined;
   let failure: JoolExit['failure'];
   let message: string | undefined;
-  let stderr = '';
-  let stderrBytes = 0;
+  /** How jool ended, once the spawner said so (or could not start it, or was lost). */
+  let ended: SpawnedExit | undefined;
+  /** jool's stdout was read to its end, or given up, or never came. */
+  let stdoutClosed = false;
+  let stdoutTaken = false;
+  let killWanted = false;
+  let settled = false;
+  let stdout: Socket | undefined;
+  let resolveExit!: (exit: JoolExit) => void;
+  const exit = new Promise<JoolExit>((resolve) => (resolveExit = resolve));
+  let deliverStdout!: (socket: Socket | undefined) => void;
+  const stdoutArrived = new Promise<Socket | undefined>((resolve) => (deliverStdout = resolve));
 
   const killGroup = () => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    if (settled) return;
+    if (pid === undefined) {
+      killWanted = true; // not started yet: killed as soon as its pid is known
+      return;
+    }
     try {
-      process.kill(-child.pid, 'SIGKILL');
+      process.kill(-pid, 'SIGKILL');
     } catch {
-      child.kill('SIGKILL'); // the group is gone already; make sure the child is too
+      /* the group is gone already */
     }
   };
 
@@ -80,43 +82,93 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
     killGroup();
   }, timeoutMs);
 
-  child.stderr.on('data', (chunk: Buffer) => {
-    if (stderrBytes >= STDERR_CAP_BYTES) return;
-    stderrBytes += chunk.length;
-    stderr += chunk.toString('utf8', 0, Math.min(chunk.length, STDERR_CAP_BYTES));
-  });
+  // The old 'close' semantics: the call ends once jool exited AND its stdout was read to the end.
+  const settle = () => {
+    if (ended === undefined || !stdoutClosed || settled) return;
+    settled = true;
+    clearTimeout(timer);
+    // A finished jool may leave stragglers in its group (a wrapper's grandchild): end them too.
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* the group is already empty */
+      }
+      liveGroups.delete(pid);
+    }
+    resolveExit({
+      exitCode: failure === 'spawn' ? null : ended.exitCode,
+      signal: ended.signal,
+      stderr: ended.stderr,
+      ...(failure !== undefined ? { failure } : {}),
+      ...(message !== undefined ? { message } : {}),
+    });
+  };
+  const noStdout = () => {
+    if (stdout !== undefined) return;
+    stdoutClosed = true;
+    deliverStdout(undefined);
+  };
 
-  const exit = new Promise<JoolExit>((resolve) => {
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      // Only spawn errors land here with no 'close' guarantee for the failed process; 'close' still follows.
-      if (child.pid === undefined) {
-        failure = 'spawn';
-        message = cannotRun(file, error.code ?? error.message);
-      }
-    });
-    child.on('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      // A finished child may leave stragglers in its group (a wrapper's grandchild): end them too.
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* the group is already empty */
+  spawnThroughSpawner(
+    // LC_ALL=C: jool's messages and number formats, unlocalised.
+    { file, argv, env: { ...process.env, LC_ALL: 'C' } },
+    {
+      started(startedPid, socket) {
+        pid = startedPid;
+        liveGroups.add(startedPid);
+        if (socket === undefined) noStdout();
+        else {
+          stdout = socket;
+          // A read error reaches the consumer through its iterator; unread, it must not crash the exporter.
+          socket.on('error', () => {});
+          socket.on('close', () => {
+            stdoutClosed = true;
+            settle();
+          });
+          deliverStdout(socket);
         }
-        liveGroups.delete(child.pid);
-      }
-      resolve({
-        exitCode: failure === 'spawn' ? null : exitCode,
-        signal,
-        stderr,
-        ...(failure !== undefined ? { failure } : {}),
-        ...(message !== undefined ? { message } : {}),
-      });
-    });
-  });
+        if (killWanted) killGroup();
+      },
+      exited(exitedPid, how) {
+        if (pid === undefined) {
+          pid = exitedPid;
+          liveGroups.add(exitedPid);
+        }
+        ended = how;
+        noStdout();
+        // Like ChildProcess's flushStdio: output nobody asked for is drained so that the call can end.
+        setImmediate(() => {
+          if (!stdoutTaken) stdout?.resume();
+        });
+        settle();
+      },
+      failed(code) {
+        failure = 'spawn';
+        message = cannotRun(file, code);
+        ended = { exitCode: null, signal: null, stderr: '' };
+        noStdout();
+        settle();
+      },
+      lost(reason) {
+        // jool's fate is unknown: its group is killed, and the call fails like one that never ran.
+        killGroup();
+        failure = 'spawn';
+        message = `jool call lost: ${reason}`;
+        ended = { exitCode: null, signal: null, stderr: '' };
+        noStdout();
+        if (!stdoutTaken) stdout?.resume();
+        settle();
+      },
+    },
+  );
 
   return {
-    stdout: child.stdout,
+    stdout: (async function* () {
+      stdoutTaken = true;
+      const socket = await stdoutArrived;
+      if (socket !== undefined) yield* socket;
+    })(),
     exit,
     abort() {
       failure ??= 'timeout';
@@ -144,12 +196,4 @@ export function cannotRun(file: string, code: string): string {
   if (code === 'EACCES')
     return `cannot run ${file}: EACCES (not executable by this user); check its permissions, or give another --jool.path`;
   return `cannot run ${file}: ${code}`;
-}
-
-function failedCall(message: string): JoolCall {
-  return {
-    stdout: Readable.from([]),
-    exit: Promise.resolve({ exitCode: null, signal: null, stderr: '', failure: 'spawn', message }),
-    abort() {},
-  };
 }

@@ -9,13 +9,15 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetrics, waitFor } from '../support/exporter.js';
+import { fakeJool } from '../support/fake-jool.js';
+import { running, stat } from '../support/proc-tree.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -190,6 +192,45 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
       expect(code).toBe(0);
+    }, 120_000);
+
+    it('polls jool through its spawner: the executable started again as the spawner, jool its child', async () => {
+      // The jool stand-in needs a shell's tools (cat, sed...); the executable itself still has no
+      // node on PATH: only the stand-in's wrapper sets PATH, for itself.
+      const modeFile = join(dir, 'jool-mode');
+      writeFileSync(modeFile, '');
+      const jool = fakeJool({ PATH: '/usr/bin:/bin', FAKE_JOOL_MODE_FILE: modeFile });
+      const executable = join(tree, 'usr/bin', NAME);
+      log = '';
+      child = spawn(executable, [`--jool.path=${jool.path}`, '--web.listen-address=127.0.0.1:0', '--poll.interval=1s'], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child.stderr!.on('data', (chunk) => (log += chunk));
+      const port = await waitFor(
+        () => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined),
+        60_000,
+      );
+      expect(port, log).not.toBe('exited');
+      const metrics = await waitFor(async () => {
+        const series = parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+        return (series.get('jool_sessions{jool_instance="default",protocol="tcp"}') ?? 0) > 0 ? series : undefined;
+      }, 60_000);
+      expect(metrics.get('jool_up{jool_instance="default"}')).toBe(1);
+      expect(log).not.toMatch(/level=(error|warn)|Warning:/);
+      // Now a call that hangs, to catch it running: its parent is the spawner, which is this same
+      // executable (no node here), a child of the exporter.
+      writeFileSync(modeFile, 'hang');
+      const shell = await waitFor(() => jool.processes().find((pid) => stat(stat(pid)?.ppid ?? 0)?.ppid === child!.pid), 60_000);
+      const spawner = stat(shell)!.ppid;
+      expect(spawner).not.toBe(child.pid);
+      expect(stat(spawner)?.ppid).toBe(child.pid);
+      expect(readlinkSync(`/proc/${spawner}/exe`)).toBe(executable);
+      expect(readFileSync(`/proc/${spawner}/cmdline`, 'latin1')).toMatch(/^jool-session-exporter: spawner/);
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+      await waitFor(() => !running(spawner) && jool.processes().length === 0, 30_000);
     }, 120_000);
 
     it('checks basic_auth_users passwords (bcrypt on its worker thread, from the bundled bcryptjs)', async () => {
