@@ -18,6 +18,7 @@
  * Ties (same session count) go to the lower address or port, numerically, so
  * the same table always gives the same series.
  */
+import { inSlices, SLICE_ROWS, yieldToEventLoop } from '../slices.js';
 import type { SessionTable } from './session-table.js';
 
 export interface DestinationCount {
@@ -52,9 +53,6 @@ export interface SubscriberMap {
   readonly subscriberIds: number;
 }
 
-/** Rows counted between two yields to the event loop: about a millisecond of work (as in aggregate.ts). */
-const SLICE_ROWS = 65536;
-
 export const EMPTY_DESTINATION_REPORT: DestinationReport = Object.freeze({ topDestinations: [], topServices: [] });
 
 export function computeDestinations(table: SessionTable, subscribers: SubscriberMap, top: number): DestinationReport {
@@ -74,20 +72,11 @@ export async function computeDestinationsInSlices(
 ): Promise<DestinationReport> {
   const counter = createDestinationCounter(table, subscribers, top);
   if (counter === null) return EMPTY_DESTINATION_REPORT;
-  for (let from = 0; from < table.length; from += SLICE_ROWS) {
-    counter.countRows(from, Math.min(table.length, from + SLICE_ROWS));
-    await yieldToEventLoop();
-  }
+  await inSlices(table.length, SLICE_ROWS, counter.countRows);
   counter.rank();
-  for (let from = 0; from < table.length; from += SLICE_ROWS) {
-    counter.countSubscribers(from, Math.min(table.length, from + SLICE_ROWS));
-    await yieldToEventLoop();
-  }
+  await yieldToEventLoop();
+  await inSlices(table.length, SLICE_ROWS, counter.countSubscribers);
   return counter.result();
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function createDestinationCounter(table: SessionTable, subscribers: SubscriberMap, top: number) {
