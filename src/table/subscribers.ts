@@ -17,7 +17,7 @@
  *    groups, and a label is formatted only once per subscriber (S formats);
  *  - one pass over the rows with typed arrays: the row's client id gives its
  *    subscriber id, which indexes the session counters; the BIB entry (pool4
- *    address + port) is looked up in paged owner arrays, so counting "distinct
+ *    address + port) is looked up in a typed-array table of owners (bib-owners.ts), so counting "distinct
  *    BIB entries per subscriber" needs no hash set per row;
  *  - histograms in one pass over the S subscribers, the top N by a bounded
  *    heap (S log N), never a sort of all subscribers.
@@ -26,6 +26,7 @@
  */
 
 import { inSlices, SLICE_ROWS } from '../slices.js';
+import { createBibOwners } from './bib-owners.js';
 import type { SubscriberMap } from './destinations.js';
 import type { SessionTable } from './session-table.js';
 
@@ -85,18 +86,8 @@ const SLICE_ADDRESSES = 2048;
 /** Subscribers ranked between two yields (a histogram bucket, two heap offers each): a few ms at worst. */
 const SLICE_SUBSCRIBERS = 16384;
 
-// BIB entry owners: per pool4 address, pages of PAGE_PORTS ports, allocated on first use. A page
-// holds, per port, 1 + the id of the subscriber that owns the BIB entry (0: not seen yet). Paging
-// bounds the memory by the port ranges actually in use (4 KiB a page), not 256 KiB per address.
-const PAGE_BITS = 10;
-const PAGE_PORTS = 1 << PAGE_BITS;
-const PAGE_MASK = PAGE_PORTS - 1;
-const PAGES_PER_ADDRESS = 65536 >>> PAGE_BITS;
-// Pages are cut from slabs of SLAB_PAGES (256 KiB): one 4 KiB buffer per page made ~12k small
-// malloc chunks per 1M-row table, freed only when the GC gets to them and scattered through glibc's
-// heap between longer-lived allocations: ~80 MB of RSS that glibc could not give back after the
-// table shrank (issue #10). A slab is big enough for malloc to map it on its own, and unmap it.
-const SLAB_PAGES = 64;
+// BIB entry owners (bib-owners.ts): per (pool4 address, port), 1 + the id of the subscriber that
+// owns the BIB entry (0: not seen yet).
 /** Owner mark of a BIB entry used by more than one subscriber (malformed data); owners in `shared`. */
 const SHARED = 0xffffffff;
 
@@ -217,16 +208,7 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
   // Allocated once the addresses are mapped (the subscriber count is known only then).
   let sessions: Uint32Array | null = null;
   let bibEntries: Uint32Array | null = null;
-  const pages: Array<Uint32Array | undefined> = new Array(table.ipv4Locals.size * PAGES_PER_ADDRESS);
-  let slab = new Uint32Array(0);
-  let slabPages = 0; // pages of `slab` handed out
-  function newPage(): Uint32Array {
-    if (slabPages * PAGE_PORTS === slab.length) {
-      slab = new Uint32Array(SLAB_PAGES * PAGE_PORTS);
-      slabPages = 0;
-    }
-    return slab.subarray(slabPages * PAGE_PORTS, ++slabPages * PAGE_PORTS);
-  }
+  const owners = createBibOwners();
   /** Owners of the BIB entries marked SHARED, by pool4 address id * 65536 + port. */
   const shared = new Map<number, Set<number>>();
 
@@ -238,31 +220,35 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
     const remote = table.ipv6Remote;
     const pool4 = table.ipv4Local;
     const pool4Port = table.ipv4LocalPort;
+    let lastAddress = -1;
+    let lastPort = -1;
+    let lastSubscriber = -1;
     for (let i = from; i < to; i++) {
       const subscriber = subscriberOf[remote[i]!]!;
       sessionCounts[subscriber]!++;
 
       const address = pool4[i]!;
       const port = pool4Port[i]!;
-      const pageIndex = address * PAGES_PER_ADDRESS + (port >>> PAGE_BITS);
-      let page = pages[pageIndex];
-      if (page === undefined) pages[pageIndex] = page = newPage();
-      const slot = port & PAGE_MASK;
-      const owner = page[slot]!;
-      if (owner === subscriber + 1) continue; // the usual case: another session of the same BIB entry
+      // Jool prints the sessions of one BIB entry together: the row before is often the same entry.
+      if (address === lastAddress && port === lastPort && subscriber === lastSubscriber) continue;
+      lastAddress = address;
+      lastPort = port;
+      lastSubscriber = subscriber;
+      const owner = owners.get(address, port);
+      if (owner === subscriber + 1) continue; // another session of the same BIB entry
       if (owner === 0) {
-        page[slot] = subscriber + 1;
+        owners.set(address, port, subscriber + 1);
         bibCounts[subscriber]!++;
       } else if (owner === SHARED) {
-        const owners = shared.get(address * 65536 + port)!;
-        if (!owners.has(subscriber)) {
-          owners.add(subscriber);
+        const sharing = shared.get(address * 65536 + port)!;
+        if (!sharing.has(subscriber)) {
+          sharing.add(subscriber);
           bibCounts[subscriber]!++;
         }
       } else {
         // Malformed data: a BIB entry belongs to one IPv6 transport address, so to one subscriber.
         // Counted for each subscriber that uses it.
-        page[slot] = SHARED;
+        owners.set(address, port, SHARED);
         shared.set(address * 65536 + port, new Set([owner - 1, subscriber]));
         bibCounts[subscriber]!++;
       }

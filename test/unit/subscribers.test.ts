@@ -469,17 +469,15 @@ describe('BIB entry attribution', () => {
     expect(check(table, rows, 128, 1).topByBibEntries).toEqual([{ subscriber: '2001:db8::1', value: ports.length * 3 }]);
   });
 
-  it('every page of several slabs is its own: entries on 200 pages (of 64-page slabs) counted like the reference', () => {
-    // 4 pool4 addresses x 50 pages (1024 ports each) = 200 pages, so pages come from four slabs;
-    // two pages sharing memory would let one subscriber's port overwrite another's.
+  it('BIB entries enough to grow the owner table several times, over the whole port range, counted like the reference', () => {
+    // 4 pool4 addresses x 1,500 ports = 6,000 entries: the owner table (4,096 slots, half full at
+    // most) grows twice while owners of earlier entries must survive the moves.
     const rowsIn: Array<[string, string, number]> = [];
     const pool4s = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '203.0.113.7'];
     pool4s.forEach((pool4, a) => {
-      for (let page = 0; page < 50; page++) {
-        for (const offset of [0, 511, 1023]) {
-          const client = `2001:db8::${((page + a + offset) % 7) + 1}`;
-          rowsIn.push([client, pool4, page * 1024 + offset]);
-        }
+      for (let k = 0; k < 1500; k++) {
+        const port = (k * 43 + a * 7) % 65536;
+        rowsIn.push([`2001:db8::${((k + a) % 7) + 1}`, pool4, port]);
       }
     });
     const { table, rows } = tableFromCsv('udp', csvOf([...rowsIn, ...rowsIn]));
