@@ -11,7 +11,7 @@
  */
 import { NO_STATE, PROTOCOL_CSV_NAME, type Protocol, SESSION_CSV_HEADER, TCP_STATES } from '../model.js';
 import type { Interner } from '../table/interner.js';
-import { createSessionTableBuilder, type RowValues, type SessionTable } from '../table/session-table.js';
+import { createSessionTableBuilder, type RowValues, type SessionTable, type TableSize } from '../table/session-table.js';
 import { parseExpiryBytes } from './expiry.js';
 import { EXAMPLE_MAX, noteRejected, type RejectedRows } from './rejected.js';
 
@@ -37,7 +37,7 @@ export interface ParserOptions {
   /** A line longer than this cannot be a session row; it is rejected without being buffered whole. */
   maxLineBytes?: number;
   /** Rows the table will probably have (the previous poll's count): sizes the table's columns up front. */
-  expectedRows?: number;
+  expected?: TableSize;
 }
 
 const COMMA = 0x2c;
@@ -68,7 +68,7 @@ function bytesEqual(bytes: Uint8Array, start: number, end: number, expected: Uin
  */
 export function createSessionCsvParser(protocol: Protocol, options: ParserOptions = {}): SessionCsvParser {
   const maxLineBytes = options.maxLineBytes ?? 4096;
-  const builder = createSessionTableBuilder(protocol, options.expectedRows);
+  const builder = createSessionTableBuilder(protocol, options.expected);
   const { ipv6Remotes, ipv6Locals, ipv4Locals, ipv4Remotes } = builder;
   const protocolName = Buffer.from(`${PROTOCOL_CSV_NAME[protocol]},`);
   const hasState = protocol === 'tcp';

@@ -18,6 +18,7 @@ import type { JoolStat, JoolVersion, PolledTable } from '../status/model.js';
 import { aggregateTableInSlices } from '../table/aggregate.js';
 import { computeDestinationsInSlices } from '../table/destinations.js';
 import { computePool4InSlices, type Pool4Report } from '../table/pool4.js';
+import type { TableSize } from '../table/session-table.js';
 import { mapAndComputeSubscribersInSlices } from '../table/subscribers.js';
 import { readSessionTable } from './read-table.js';
 
@@ -69,14 +70,14 @@ export async function detectJool(run: JoolRunner, dialect: Dialect | 'auto', tim
 }
 
 /**
- * `known`: the jool version, once detected. `expectedRows`: each table's row count in the previous
+ * `known`: the jool version, once detected. `expected`: each table's size in the previous
  * successful poll, so that a table of the usual size is built straight into its final columns
- * (session-table.ts) rather than in blocks joined by a copy.
+ * (session-table.ts) rather than in blocks joined by a copy, and its interners never rehash.
  */
 export async function pollInstance(
   target: PollTarget,
   known: JoolVersion | undefined,
-  expectedRows: Partial<Record<Protocol, number>> = {},
+  expected: Partial<Record<Protocol, TableSize>> = {},
 ): Promise<PollOutcome> {
   const rejected: RejectedByTable = {};
   let jool = known;
@@ -102,7 +103,7 @@ export async function pollInstance(
   const pool4Reports: Partial<Record<Protocol, Pool4Report>> = {};
   for (const protocol of PROTOCOLS) {
     const args = sessionDisplayArgs(jool.dialect, target.instance, protocol);
-    const read = await readSessionTable(target.run, args, protocol, target.timeoutMs, target.maxRows, expectedRows[protocol]);
+    const read = await readSessionTable(target.run, args, protocol, target.timeoutMs, target.maxRows, expected[protocol]);
     const parsed = read.ok ? read : read.parsed;
     if (parsed !== undefined && parsed.rejected.count > 0) rejected[protocol] = parsed.rejected;
     if (!read.ok) return fail(read);

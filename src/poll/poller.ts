@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { PROTOCOLS, type Protocol } from '../model.js';
 import type { DiscoveryStatus, InstanceStatus, JoolVersion } from '../status/model.js';
 import type { StatusStore } from '../status/store.js';
+import { type TableSize, tableSize } from '../table/session-table.js';
 import { discoverInstances } from './discovery.js';
 import { type Loop, startLoop } from './loop.js';
 import { type PollOutcome, type PollTarget, pollInstance } from './poll-instance.js';
@@ -85,7 +86,7 @@ export function startPoller(options: PollerOptions): Poller {
     if (previous === undefined) return;
     let outcome: PollOutcome;
     try {
-      outcome = await pollInstance(target, previous.jool, rowCounts(previous));
+      outcome = await pollInstance(target, previous.jool, tableSizes(previous));
     } catch (error) {
       // A bug, not a jool fault: counted as one of its own (not as jool's output being unreadable),
       // and the loop keeps going.
@@ -164,11 +165,11 @@ export function startPoller(options: PollerOptions): Poller {
   };
 }
 
-/** Each table's row count in the last poll, when it succeeded: the size hint for the next one. */
-function rowCounts(status: InstanceStatus): Partial<Record<Protocol, number>> {
+/** Each table's size in the last poll, when it succeeded: the size hint for the next one. */
+function tableSizes(status: InstanceStatus): Partial<Record<Protocol, TableSize>> {
   const tables = status.tables;
   if (tables === undefined) return {};
-  return Object.fromEntries(PROTOCOLS.map((protocol) => [protocol, tables[protocol].table.length]));
+  return Object.fromEntries(PROTOCOLS.map((protocol) => [protocol, tableSize(tables[protocol].table)]));
 }
 
 export function nextStatus(previous: InstanceStatus, outcome: PollOutcome, started: number, finished: number): InstanceStatus {

@@ -10,23 +10,24 @@ import type { JoolRunner } from '../jool/runner.js';
 import type { Protocol } from '../model.js';
 import { createSessionCsvParser, type ParseResult } from '../parse/session-csv.js';
 import { createYielder } from '../slices.js';
+import type { TableSize } from '../table/session-table.js';
 
 /** Longest stretch of parsing between two turns of the event loop. */
 const YIELD_EVERY_MS = 4;
 
 export type TableRead = ({ readonly ok: true } & ParseResult) | (CallFailure & { readonly parsed?: ParseResult });
 
-/** `expectedRows`: the table's size in the previous poll (0: unknown), so the parser can size its columns once. */
+/** `expected`: the table's size in the previous poll (none: unknown), so the parser can size its columns and interners once. */
 export async function readSessionTable(
   run: JoolRunner,
   args: readonly string[],
   protocol: Protocol,
   timeoutMs: number,
   maxRows = Infinity,
-  expectedRows = 0,
+  expected?: TableSize,
 ): Promise<TableRead> {
   const call = run(args, { timeoutMs });
-  const parser = createSessionCsvParser(protocol, { expectedRows });
+  const parser = createSessionCsvParser(protocol, expected === undefined ? {} : { expected });
   let tooLarge = false;
   try {
     // When jool is faster than the parser, chunks queue up in the stream and for-await hands them

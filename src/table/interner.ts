@@ -63,6 +63,20 @@ export interface TextBytes {
 
 const MAX_LOAD = 0.5;
 const INITIAL_SLOTS = 1024;
+/** Room beyond the expected count: an address population changes a little from one poll to the next. */
+const HEADROOM = 1 / 8;
+
+/** Ids to make room for: `expected` (a hint, 0 when unknown) plus headroom, at least INITIAL_SLOTS. */
+function capacityFor(expected: number): number {
+  return Math.max(INITIAL_SLOTS, Math.ceil(expected * (1 + HEADROOM)));
+}
+
+/** Slots of a lookup table that holds `ids` without growing. */
+function slotsFor(ids: number): number {
+  let slots = INITIAL_SLOTS;
+  while (ids > slots * MAX_LOAD) slots *= 2;
+  return slots;
+}
 
 /** murmur3's fmix32: spreads a 32-bit key over the bits the table's mask keeps. */
 function mix(key: number): number {
@@ -78,9 +92,9 @@ function mix(key: number): number {
  * only when asked for: a 1M-row poll reads about 250k distinct addresses, and a string each was a
  * tenth of the poll's garbage).
  */
-function createTextStore() {
-  let bytes = new Uint8Array(16 * INITIAL_SLOTS);
-  let offsets = new Uint32Array(INITIAL_SLOTS + 1);
+function createTextStore(ids: number, bytesPerId: number) {
+  let bytes = new Uint8Array(bytesPerId * ids);
+  let offsets = new Uint32Array(ids + 1);
   let count = 0;
   const strings: string[] = [];
 
@@ -153,10 +167,16 @@ function grownKeyTable(old: KeyTable, stride: number, hashOf: (slots: Int32Array
   return grown;
 }
 
-export function createIPv4Interner(): IPv4Interner {
-  const store = createTextStore();
-  let addresses = new Uint32Array(INITIAL_SLOTS);
-  let table = newKeyTable(2, INITIAL_SLOTS);
+/**
+ * `expected`: how many distinct addresses to make room for (the same column's count in the
+ * previous poll, 0 when unknown): the arrays then grow, and the lookup table is rebuilt, only when
+ * the population outgrows it. Only a hint: the interner is the same either way.
+ */
+export function createIPv4Interner(expected = 0): IPv4Interner {
+  const capacity = capacityFor(expected);
+  const store = createTextStore(capacity, 15);
+  let addresses = new Uint32Array(capacity);
+  let table = newKeyTable(2, slotsFor(capacity));
   // Jool prints sessions grouped by BIB entry: a row often repeats the address of the row before.
   let lastAddress = -1;
   let lastId = -1;
@@ -217,10 +237,12 @@ export function createIPv4Interner(): IPv4Interner {
   };
 }
 
-export function createIPv6Interner(): IPv6Interner {
-  const store = createTextStore();
-  let words = new Uint32Array(INITIAL_SLOTS * 4);
-  let table = newKeyTable(5, INITIAL_SLOTS);
+/** `expected`: as for createIPv4Interner. */
+export function createIPv6Interner(expected = 0): IPv6Interner {
+  const capacity = capacityFor(expected);
+  const store = createTextStore(capacity, 24);
+  let words = new Uint32Array(capacity * 4);
+  let table = newKeyTable(5, slotsFor(capacity));
   /** Ids of the spellings that are not canonical, by text (see the top of this file). */
   const others = new Map<string, number>();
   const scratch = new Uint32Array(4);

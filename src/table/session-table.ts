@@ -160,15 +160,37 @@ export function firstBlockRows(expectedRows: number): number {
   return Math.ceil(expectedRows * (1 + HEADROOM));
 }
 
+/** What a table held: its rows and each column's distinct addresses. The next poll's size hint. */
+export interface TableSize {
+  readonly rows: number;
+  readonly ipv6Remotes: number;
+  readonly ipv6Locals: number;
+  readonly ipv4Locals: number;
+  readonly ipv4Remotes: number;
+}
+
+export function tableSize(table: SessionTable): TableSize {
+  return {
+    rows: table.length,
+    ipv6Remotes: table.ipv6Remotes.size,
+    ipv6Locals: table.ipv6Locals.size,
+    ipv4Locals: table.ipv4Locals.size,
+    ipv4Remotes: table.ipv4Remotes.size,
+  };
+}
+
 /**
- * `expectedRows`: how many rows the table will probably have (the previous poll's count), or 0 when
- * unknown. Only a hint: any number of rows can be appended, and the table is the same either way.
+ * `expected`: how big the table will probably be (the previous poll's size, or just its row
+ * count), or 0 when unknown. Only a hint: any number of rows can be appended, and the table is the
+ * same either way.
  */
-export function createSessionTableBuilder(protocol: Protocol, expectedRows = 0): SessionTableBuilder {
-  const ipv6Remotes = createIPv6Interner();
-  const ipv6Locals = createIPv6Interner();
-  const ipv4Locals = createIPv4Interner();
-  const ipv4Remotes = createIPv4Interner();
+export function createSessionTableBuilder(protocol: Protocol, expected: TableSize | number = 0): SessionTableBuilder {
+  const size = typeof expected === 'number' ? undefined : expected;
+  const expectedRows = typeof expected === 'number' ? expected : expected.rows;
+  const ipv6Remotes = createIPv6Interner(size?.ipv6Remotes);
+  const ipv6Locals = createIPv6Interner(size?.ipv6Locals);
+  const ipv4Locals = createIPv4Interner(size?.ipv4Locals);
+  const ipv4Remotes = createIPv4Interner(size?.ipv4Remotes);
   const blocks: Block[] = [];
   let block = newBlock(firstBlockRows(expectedRows));
   blocks.push(block);

@@ -186,6 +186,26 @@ describe('address interners', () => {
     expect(v6.size).toBe(3);
   });
 
+  it('a size hint (none, too small, exact, too big) changes nothing but the allocation', () => {
+    const random = rng(15);
+    const texts6 = Array.from(
+      { length: 5000 },
+      () => `2001:db8:${randomInt(random, 1, 0xffff).toString(16)}::${randomInt(random, 1, 0xffff).toString(16)}`,
+    );
+    const texts4 = Array.from({ length: 5000 }, () => v4(randomInt(random, 0, 2 ** 32 - 1)));
+    const ids = (interner: { internString(text: string): number }, texts: string[]) => texts.map((t) => interner.internString(t));
+    const plain6 = ids(createIPv6Interner(), texts6);
+    const plain4 = ids(createIPv4Interner(), texts4);
+    for (const hint of [0, 10, 4000, 5000, 50_000]) {
+      const v6 = createIPv6Interner(hint);
+      const v4i = createIPv4Interner(hint);
+      expect(ids(v6, texts6)).toEqual(plain6);
+      expect(ids(v4i, texts4)).toEqual(plain4);
+      expect(v6.values).toEqual([...new Set(texts6)]);
+      expect(v4i.values).toEqual([...new Set(texts4)]);
+    }
+  });
+
   it('internString and intern agree', () => {
     const interner = createIPv6Interner();
     expect(interner.internString('2001:db8::1')).toBe(0);
