@@ -54,8 +54,9 @@ export function parseIPv6Bytes(bytes: Uint8Array, start: number, end: number, ou
  * parseIPv6Bytes, also telling whether the text is the canonical spelling of its value: lower
  * case, no leading zeros, no dotted IPv4 tail, and "::" exactly on the longest run of two or more
  * zero groups (the first of equal runs), as RFC 5952 and glibc's inet_ntop (which Jool's client
- * prints with) write it. A value has at most one canonical spelling, which is what lets the
- * interner key canonical text by its 128 bits and never compare text (interner.ts).
+ * prints with) write it; inet_ntop's dotted tail for ::/96 and ::ffff:0:0/96 counts as another
+ * spelling, which only costs a slower lookup. A value has at most one canonical spelling, which is
+ * what lets the interner key canonical text by its 128 bits and never compare text (interner.ts).
  */
 export function scanIPv6Bytes(bytes: Uint8Array, start: number, end: number, out: Uint32Array): number {
   const length = end - start;
@@ -118,7 +119,19 @@ export function scanIPv6Bytes(bytes: Uint8Array, start: number, end: number, out
   out[2] = ((groups[4]! << 16) | groups[5]!) >>> 0;
   out[3] = ((groups[6]! << 16) | groups[7]!) >>> 0;
   if (!canonical) return OTHER_IPV6;
-  // The canonical "::": the longest run of at least two zero groups, the first one on a tie.
+  // Canonical: "::" exactly where RFC 5952 puts it (or nowhere, as the text has it).
+  const run = zeroRunToCompress(groups);
+  const expected = run < 0 ? -1 : run >>> 4;
+  return gap === expected && (gap < 0 || 8 - count === (run & 15)) ? CANONICAL_IPV6 : OTHER_IPV6;
+}
+
+/**
+ * Where RFC 5952 writes "::" in eight 16-bit groups: the longest run of two or more zero groups,
+ * the first of equal runs. Returned as start * 16 + length (start = run >>> 4, length = run & 15),
+ * or -1 when no run is long enough. A number, not an object: the interner asks this for every
+ * canonical-looking address it reads.
+ */
+export function zeroRunToCompress(groups: ArrayLike<number>): number {
   let bestStart = -1;
   let bestLength = 1;
   for (let k = 0; k < 8; ) {
@@ -126,16 +139,15 @@ export function scanIPv6Bytes(bytes: Uint8Array, start: number, end: number, out
       k++;
       continue;
     }
-    let run = k;
-    while (run < 8 && groups[run] === 0) run++;
-    if (run - k > bestLength) {
+    let end = k;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - k > bestLength) {
       bestStart = k;
-      bestLength = run - k;
+      bestLength = end - k;
     }
-    k = run;
+    k = end;
   }
-  const gapLength = gap >= 0 ? 8 - count : 0;
-  return bestStart === gap && (gap < 0 || gapLength === bestLength) ? CANONICAL_IPV6 : OTHER_IPV6;
+  return bestStart < 0 ? -1 : bestStart * 16 + bestLength;
 }
 
 /** Per byte: its hex value (0 to 15), plus 16 when it is an upper-case letter; -1 when it is no hex digit. */

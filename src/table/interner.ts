@@ -134,6 +134,23 @@ function createTextStore(ids: number, bytesPerId: number) {
   };
 }
 
+/** What both interners share, around their own `intern` and `seal`. */
+function internerOf(store: ReturnType<typeof createTextStore>, intern: Interner['intern'], seal: () => void): Interner {
+  return {
+    get values() {
+      return store.values();
+    },
+    get size() {
+      return store.count;
+    },
+    text: store.text,
+    texts: store.texts,
+    intern,
+    internString: (text) => intern(Buffer.from(text, 'latin1'), 0, text.length),
+    seal,
+  };
+}
+
 /** A lookup table for a sealed interner: nothing found, nothing to add. */
 const SEALED: KeyTable = { slots: new Int32Array(0), mask: -1 };
 
@@ -216,25 +233,13 @@ export function createIPv4Interner(expected = 0): IPv4Interner {
     return id;
   }
 
-  return {
-    get values() {
-      return store.values();
-    },
-    get size() {
-      return store.count;
-    },
-    text: store.text,
-    texts: store.texts,
-    intern,
-    internString: (text) => intern(Buffer.from(text, 'latin1'), 0, text.length),
-    seal() {
-      table = SEALED;
-      lastAddress = -1;
-      addresses = addresses.slice(0, store.count);
-      store.trim();
-    },
-    address: (id) => addresses[id]!,
+  const seal = () => {
+    table = SEALED;
+    lastAddress = -1;
+    addresses = addresses.slice(0, store.count);
+    store.trim();
   };
+  return Object.assign(internerOf(store, intern, seal), { address: (id: number) => addresses[id]! });
 }
 
 /** `expected`: as for createIPv4Interner. */
@@ -312,24 +317,12 @@ export function createIPv6Interner(expected = 0): IPv6Interner {
     return id;
   }
 
-  return {
-    get values() {
-      return store.values();
-    },
-    get size() {
-      return store.count;
-    },
-    text: store.text,
-    texts: store.texts,
-    intern,
-    internString: (text) => intern(Buffer.from(text, 'latin1'), 0, text.length),
-    seal() {
-      table = SEALED;
-      lastId = -1;
-      others.clear();
-      words = words.slice(0, store.count * 4);
-      store.trim();
-    },
-    word: (id, word) => words[id * 4 + word]!,
+  const seal = () => {
+    table = SEALED;
+    lastId = -1;
+    others.clear();
+    words = words.slice(0, store.count * 4);
+    store.trim();
   };
+  return Object.assign(internerOf(store, intern, seal), { word: (id: number, word: number) => words[id * 4 + word]! });
 }

@@ -26,6 +26,7 @@
  */
 
 import { inSlices, SLICE_ROWS } from '../slices.js';
+import { zeroRunToCompress } from './address-bytes.js';
 import { createBibOwners } from './bib-owners.js';
 import type { SubscriberMap } from './destinations.js';
 import type { SessionTable } from './session-table.js';
@@ -145,21 +146,9 @@ function groupMasks(prefixLength: number): number[] {
  * expressions), on 100k clients a tenth of a second every poll.
  */
 function subscriberLabel(groups: readonly number[], prefixLength: number): string {
-  let runStart = -1;
-  let runLength = 1; // a single zero group is never compressed
-  for (let g = 0; g < 8; ) {
-    if (groups[g] !== 0) {
-      g++;
-      continue;
-    }
-    let end = g + 1;
-    while (end < 8 && groups[end] === 0) end++;
-    if (end - g > runLength) {
-      runStart = g;
-      runLength = end - g;
-    }
-    g = end;
-  }
+  const run = zeroRunToCompress(groups);
+  const runStart = run < 0 ? -1 : run >>> 4;
+  const runLength = run < 0 ? 0 : run & 15;
   let text = '';
   for (let g = 0; g < 8; g++) {
     if (g === runStart) {
