@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
  * Usage: node packaging/bundle.mjs   (npm run bundle)
  */
 import { build } from 'esbuild';
+import { tableWorkerSource } from './table-worker-source.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -53,6 +54,8 @@ const result = await build({
     'import.meta.url': 'importMetaUrl',
     // Headed by its path, as esbuild heads each module it bundles (test/packaging.test.ts looks for it).
     __BCRYPTJS_UMD_SOURCE__: JSON.stringify(`// ${bcryptjsUmdPath}\n${bcryptjsUmd}`),
+    // The table worker thread (src/poll/table-worker.ts) runs from source text too: one file to ship.
+    __TABLE_WORKER_SOURCE__: JSON.stringify(tableWorkerSource(root)),
   },
   inject: [shim],
   plugins: [noOptionalColors],

@@ -21,6 +21,7 @@ import { collectSessionMetrics, SESSION_FAMILIES } from './metrics/session-colle
 import { collectStatsMetrics, STATS_FAMILIES } from './metrics/stats-collector.js';
 import { collectSubscriberMetrics, SUBSCRIBER_FAMILIES } from './metrics/subscriber-collector.js';
 import { type Poller, startPoller } from './poll/poller.js';
+import { createTableWorker } from './poll/table-worker.js';
 import { createStatusStore, type StatusStore } from './status/store.js';
 import { createBasicAuth } from './web/basic-auth.js';
 import { createWebGuard } from './web/guard.js';
@@ -113,6 +114,8 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
   server.requestTimeout = 5 * 60_000;
   server.headersTimeout = 60_000;
 
+  // Session tables are parsed and analysed on a worker thread, started at the first table.
+  const tableWorker = createTableWorker();
   const poller = startPoller({
     instances: config.instances,
     ...(config.discover ? { discovery: { netns: config.netns } } : {}),
@@ -122,6 +125,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     maxRows: config.maxRows,
     clients: config.clients,
     destinationsTop: config.destinationsTop,
+    parse: tableWorker.start,
     intervalMs: config.pollIntervalMs,
     store,
     log,
@@ -136,6 +140,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     async stop() {
       web.stop();
       await poller.stop();
+      await tableWorker.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await auth?.stop();

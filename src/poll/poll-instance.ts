@@ -15,12 +15,10 @@ import { parsePool4Csv } from '../parse/pool4-csv.js';
 import type { RejectedRows } from '../parse/session-csv.js';
 import { parseStatsCsv } from '../parse/stats-csv.js';
 import type { JoolStat, JoolVersion, PolledTable } from '../status/model.js';
-import { aggregateTableInSlices } from '../table/aggregate.js';
-import { computeDestinationsInSlices } from '../table/destinations.js';
-import { computePool4InSlices, type Pool4Report } from '../table/pool4.js';
+import type { Pool4Report } from '../table/pool4.js';
 import type { TableSize } from '../table/session-table.js';
-import { mapAndComputeSubscribersInSlices } from '../table/subscribers.js';
 import { readSessionTable } from './read-table.js';
+import type { StartTableParse } from './table-worker.js';
 
 export interface PollTarget {
   /** The instance as labelled: its name, plus `@netns` when it lives in another network namespace. */
@@ -37,6 +35,8 @@ export interface PollTarget {
   readonly clients: { readonly prefixLength: number; readonly top: number };
   /** Top N destinations and services get their own series; 0: not computed at all. */
   readonly destinationsTop: number;
+  /** Where session tables are parsed (the exporter's worker thread); by default the calling thread. */
+  readonly parse?: StartTableParse;
 }
 
 /** Malformed rows seen in this poll, per table (`tcp`, `udp`, `icmp`, `pool4`, `stats`), for the log. */
@@ -103,20 +103,20 @@ export async function pollInstance(
   const pool4Reports: Partial<Record<Protocol, Pool4Report>> = {};
   for (const protocol of PROTOCOLS) {
     const args = sessionDisplayArgs(jool.dialect, target.instance, protocol);
-    const read = await readSessionTable(target.run, args, protocol, target.timeoutMs, target.maxRows, expected[protocol]);
+    const read = await readSessionTable(target.run, args, protocol, {
+      timeoutMs: target.timeoutMs,
+      maxRows: target.maxRows,
+      expected: expected[protocol],
+      parse: target.parse,
+      // All protocols' pool4 entries: whether pool4 is empty (Jool's fallback to ports 61001-65535) is decided across all three.
+      analysis: { clients: target.clients, destinationsTop: target.destinationsTop, pool4 },
+    });
     const parsed = read.ok ? read : read.parsed;
     if (parsed !== undefined && parsed.rejected.count > 0) rejected[protocol] = parsed.rejected;
     if (!read.ok) return fail(read);
-    const subscribers = await mapAndComputeSubscribersInSlices(read.table, target.clients);
-    tables[protocol] = {
-      table: read.table,
-      aggregate: await aggregateTableInSlices(read.table),
-      subscribers: subscribers.report,
-      // After the subscribers: "distinct subscribers per destination" reuses their client → subscriber map.
-      destinations: await computeDestinationsInSlices(read.table, subscribers.map, target.destinationsTop),
-    };
-    // All protocols' entries: whether pool4 is empty (Jool's fallback to ports 61001-65535) is decided across all three.
-    pool4Reports[protocol] = await computePool4InSlices(pool4, read.table);
+    const { aggregate, subscribers, destinations } = read.analysis;
+    tables[protocol] = { table: read.table, aggregate, subscribers, destinations };
+    pool4Reports[protocol] = read.analysis.pool4;
   }
 
   // Jool 3 has no counters to read.

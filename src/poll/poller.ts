@@ -33,6 +33,8 @@ export interface PollerOptions {
   readonly maxRows?: number;
   readonly clients: PollTarget['clients'];
   readonly destinationsTop: number;
+  /** Where session tables are parsed (see PollTarget). */
+  readonly parse?: PollTarget['parse'];
   readonly intervalMs: number;
   readonly store: StatusStore;
   readonly log: Logger;
@@ -65,6 +67,7 @@ export function startPoller(options: PollerOptions): Poller {
       maxRows: options.maxRows ?? Infinity,
       clients: options.clients,
       destinationsTop: options.destinationsTop,
+      ...(options.parse === undefined ? {} : { parse: options.parse }),
     };
     const run = options.runIn(spec.netns);
     loops.set(

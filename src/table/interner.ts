@@ -49,11 +49,23 @@ export interface Interner {
 export interface IPv4Interner extends Interner {
   /** The address of an id, as an unsigned 32-bit number. */
   address(id: number): number;
+  /** A sealed interner's arrays (`bits`: one address per id), to rebuild it elsewhere (restoreIPv4Interner). */
+  parts(): InternerParts;
 }
 
 export interface IPv6Interner extends Interner {
   /** Word `word` (0 to 3, most significant first) of the 128-bit address of an id. */
   word(id: number, word: number): number;
+  /** A sealed interner's arrays (`bits`: four words per id), to rebuild it elsewhere (restoreIPv6Interner). */
+  parts(): InternerParts;
+}
+
+/**
+ * All a sealed interner holds, as typed arrays of their own (each its own ArrayBuffer): what a
+ * table parsed on the worker thread sends back, moved rather than copied (table-transfer.ts).
+ */
+export interface InternerParts extends TextBytes {
+  readonly bits: Uint32Array;
 }
 
 export interface TextBytes {
@@ -92,13 +104,14 @@ function mix(key: number): number {
  * only when asked for: a 1M-row poll reads about 250k distinct addresses, and a string each was a
  * tenth of the poll's garbage).
  */
-function createTextStore(ids: number, bytesPerId: number) {
-  let bytes = new Uint8Array(bytesPerId * ids);
-  let offsets = new Uint32Array(ids + 1);
-  let count = 0;
+function createTextStore(ids: number, bytesPerId: number, sealedTexts?: TextBytes) {
+  let bytes = sealedTexts?.bytes ?? new Uint8Array(bytesPerId * ids);
+  let offsets = sealedTexts?.offsets ?? new Uint32Array(ids + 1);
+  let count = sealedTexts === undefined ? 0 : offsets.length - 1;
   const strings: string[] = [];
 
-  const text = (id: number) => Buffer.from(bytes.buffer, offsets[id]!, offsets[id + 1]! - offsets[id]!).toString('latin1');
+  const text = (id: number) =>
+    Buffer.from(bytes.buffer, bytes.byteOffset + offsets[id]!, offsets[id + 1]! - offsets[id]!).toString('latin1');
   return {
     get count() {
       return count;
@@ -239,7 +252,20 @@ export function createIPv4Interner(expected = 0): IPv4Interner {
     addresses = addresses.slice(0, store.count);
     store.trim();
   };
-  return Object.assign(internerOf(store, intern, seal), { address: (id: number) => addresses[id]! });
+  const parts = (): InternerParts => {
+    if (table !== SEALED) throw new Error('only a sealed interner has parts');
+    return { ...store.texts(), bits: addresses };
+  };
+  return Object.assign(internerOf(store, intern, seal), { address: (id: number) => addresses[id]!, parts });
+}
+
+/** The sealed interner whose parts these are (IPv4Interner.parts), on this thread. */
+export function restoreIPv4Interner(parts: InternerParts): IPv4Interner {
+  const addresses = parts.bits;
+  return Object.assign(internerOf(createTextStore(0, 0, parts), sealed, noop), {
+    address: (id: number) => addresses[id]!,
+    parts: () => parts,
+  });
 }
 
 /** `expected`: as for createIPv4Interner. */
@@ -324,5 +350,20 @@ export function createIPv6Interner(expected = 0): IPv6Interner {
     words = words.slice(0, store.count * 4);
     store.trim();
   };
-  return Object.assign(internerOf(store, intern, seal), { word: (id: number, word: number) => words[id * 4 + word]! });
+  const parts = (): InternerParts => {
+    if (table !== SEALED) throw new Error('only a sealed interner has parts');
+    return { ...store.texts(), bits: words };
+  };
+  return Object.assign(internerOf(store, intern, seal), { word: (id: number, word: number) => words[id * 4 + word]!, parts });
 }
+
+/** The sealed interner whose parts these are (IPv6Interner.parts), on this thread. */
+export function restoreIPv6Interner(parts: InternerParts): IPv6Interner {
+  const words = parts.bits;
+  return Object.assign(internerOf(createTextStore(0, 0, parts), sealed, noop), {
+    word: (id: number, word: number) => words[id * 4 + word]!,
+    parts: () => parts,
+  });
+}
+
+function noop(): void {}

@@ -1,0 +1,233 @@
+/**
+ * Session tables parsed and analysed on a worker thread (table-worker-program.ts is the thread's
+ * side).
+ *
+ * Why: parsing a million-row table is about a second of CPU and a hundred megabytes of garbage,
+ * and working out its subscribers, destinations and pool4 usage a few tenths more. On the main
+ * thread, even cut into slices, this delayed scrapes, and its garbage collections paused the event
+ * loop for 10-40 ms at a time (docs/performance.md). On the worker, the main thread only reads
+ * jool's pipe and serves HTTP; the garbage is the worker's own heap's; and the parse runs on the
+ * second core while the main thread reads the next chunk.
+ *
+ * Each chunk of jool's stdout is moved to the worker (its ArrayBuffer transferred, not copied);
+ * the finished table comes back the same way (table/table-transfer.ts), with its analysis. At
+ * most MAX_IN_FLIGHT bytes are on their way at once: when the worker falls behind, push() returns
+ * a promise and the caller stops reading jool's pipe until the worker has caught up, as it did
+ * when the parse ran on the main thread.
+ *
+ * One worker per exporter, started for the first table, unref'd (it never keeps the process
+ * alive), and ended once idle for IDLE_MS: a worker that sits between two polls keeps its last
+ * poll's garbage (tens of megabytes after a million-row table: nothing collects an idle heap),
+ * and a new worker costs a few tens of milliseconds once a poll. A worker that dies fails the
+ * tables it was working on (the poll fails as an internal error) and nothing else; the next
+ * table starts a new one.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Protocol } from '../model.js';
+import { createSessionCsvParser, type ParseResult } from '../parse/session-csv.js';
+import { type AnalysisOptions, analyseTable, type TableAnalysis } from '../table/analyse-table.js';
+import type { SessionTable, TableSize } from '../table/session-table.js';
+import { tableFromParts } from '../table/table-transfer.js';
+import { type FromWorker, MAX_IN_FLIGHT, type ToWorker } from './table-worker-protocol.js';
+
+/**
+ * The worker's program as one script, where there is no table-worker-program.js beside this file:
+ * the single bundle defines it (packaging/bundle.mjs), as vitest's configs do for the sources.
+ */
+declare const __TABLE_WORKER_SOURCE__: string | undefined;
+
+/** One table being parsed, on this thread or on the worker. */
+export interface TableParse {
+  /**
+   * Hands over the next chunk of jool's output. The chunk is moved to the worker: the caller must
+   * not use it again. A promise when too much is still on its way: read no more until it resolves.
+   */
+  push(chunk: Buffer): Promise<void> | undefined;
+  /** Rows parsed so far (on the worker: as last heard), for a caller that bounds a table's size. */
+  readonly rows: number;
+  /**
+   * The table, once every chunk is parsed, and with `analysis` its analysis too (unless the table
+   * is over maxRows); rejects if the worker died.
+   */
+  finish(analysis?: AnalysisOptions): Promise<ParsedTable>;
+}
+
+export interface ParsedTable extends ParseResult {
+  /** Present when finish() was given the analysis's options. */
+  readonly analysis?: TableAnalysis;
+}
+
+export type StartTableParse = (protocol: Protocol, options: { readonly expected?: TableSize; readonly maxRows: number }) => TableParse;
+
+/** Parsing on the calling thread, chunk by chunk as the caller pushes them. */
+export const parseOnThisThread: StartTableParse = (protocol, { expected, maxRows }) => {
+  const parser = createSessionCsvParser(protocol, expected === undefined ? {} : { expected });
+  return {
+    push(chunk) {
+      parser.push(chunk);
+      return undefined;
+    },
+    get rows() {
+      return parser.rows;
+    },
+    async finish(analysis) {
+      const parsed = parser.finish();
+      // Past the bound the table fails whole (too_large): not worth analysing.
+      if (analysis === undefined || parsed.table.length > maxRows) return parsed;
+      return { ...parsed, analysis: await analyseTable(parsed.table, analysis) };
+    },
+  };
+};
+
+export interface TableWorker {
+  readonly start: StartTableParse;
+  /** Whether a worker thread runs now (one is started for a table and ended once idle). */
+  readonly running: boolean;
+  /** Terminates the worker; tables in progress fail. A later table starts a new one. */
+  stop(): Promise<void>;
+}
+
+interface Job {
+  readonly protocol: Protocol;
+  rows: number;
+  /** Bytes sent and not yet confirmed parsed. */
+  inFlight: number;
+  /** The caller waiting for room to push. */
+  resume?: () => void;
+  /** The caller waiting for the table. */
+  settle?: { resolve(result: ParsedTable): void; reject(error: Error): void };
+  failure?: Error;
+}
+
+function newWorker(): Worker {
+  const options = { name: 'tables' };
+  if (typeof __TABLE_WORKER_SOURCE__ === 'string') return new Worker(__TABLE_WORKER_SOURCE__, { ...options, eval: true });
+  return new Worker(new URL('./table-worker-program.js', import.meta.url), options);
+}
+
+/** How long the worker may sit without a table before it is ended (the three tables of a poll come back to back). */
+const IDLE_MS = 1000;
+
+export function createTableWorker(options: { readonly idleMs?: number } = {}): TableWorker {
+  const idleMs = options.idleMs ?? IDLE_MS;
+  let worker: Worker | undefined;
+  let nextId = 0;
+  const jobs = new Map<number, Job>();
+  let idle: NodeJS.Timeout | undefined;
+
+  /** After a table is done: a worker left with nothing to do is ended once idle for idleMs. */
+  const endIfIdle = () => {
+    if (jobs.size > 0 || worker === undefined) return;
+    clearTimeout(idle);
+    const current = worker;
+    idle = setTimeout(() => {
+      if (worker !== current || jobs.size > 0) return;
+      worker = undefined;
+      void current.terminate();
+    }, idleMs).unref();
+  };
+
+  /** The worker is gone: every table it was parsing fails with `error`. */
+  const lost = (dead: Worker, error: Error) => {
+    if (worker !== dead) return;
+    worker = undefined;
+    for (const [id, job] of jobs) fail(id, job, error);
+  };
+
+  const fail = (id: number, job: Job, error: Error) => {
+    jobs.delete(id);
+    job.failure = error;
+    job.resume?.();
+    job.settle?.reject(error);
+    endIfIdle();
+  };
+
+  const onMessage = (message: FromWorker) => {
+    const job = jobs.get(message.id);
+    if (job === undefined) return;
+    if (message.type === 'read') {
+      job.rows = message.rows;
+      job.inFlight -= message.bytes;
+      // ACK_BYTES < MAX_IN_FLIGHT / 2: a worker that has caught up has always confirmed this much.
+      if (job.resume !== undefined && job.inFlight <= MAX_IN_FLIGHT / 2) {
+        const resume = job.resume;
+        job.resume = undefined;
+        resume();
+      }
+    } else if (message.type === 'done') {
+      let table: SessionTable;
+      try {
+        table = tableFromParts(message.table);
+      } catch (error) {
+        fail(message.id, job, new Error(`the ${job.protocol} table from the worker thread is unreadable: ${(error as Error).message}`));
+        return;
+      }
+      jobs.delete(message.id);
+      const { rejected, headers, analysis } = message;
+      job.settle?.resolve(analysis === undefined ? { table, rejected, headers } : { table, rejected, headers, analysis });
+      endIfIdle();
+    } else {
+      fail(message.id, job, new Error(`parsing the ${job.protocol} table on the worker thread failed: ${message.message}`));
+    }
+  };
+
+  const running = (): Worker => {
+    if (worker !== undefined) return worker;
+    const started = newWorker();
+    started.on('message', onMessage);
+    started.on('error', (error) => lost(started, new Error(`the table worker thread failed: ${error.stack ?? error.message}`)));
+    started.on('exit', (code) => lost(started, new Error(`the table worker thread exited with code ${code}`)));
+    started.unref(); // after the listeners: adding a 'message' listener refs the port again
+    worker = started;
+    return started;
+  };
+
+  const post = (message: ToWorker, transfer?: ArrayBuffer[]) => running().postMessage(message, transfer);
+
+  const start: StartTableParse = (protocol, { expected, maxRows }) => {
+    const id = nextId++;
+    const job: Job = { protocol, rows: 0, inFlight: 0 };
+    jobs.set(id, job);
+    clearTimeout(idle);
+    post({ type: 'start', id, protocol, maxRows, ...(expected === undefined ? {} : { expected }) });
+    return {
+      push(chunk) {
+        if (job.failure !== undefined) return undefined;
+        // A chunk that is the whole of its ArrayBuffer is moved; one that shares it (a pooled
+        // Buffer) is copied first, or its neighbours would go with it.
+        const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : Uint8Array.prototype.slice.call(chunk);
+        job.inFlight += own.byteLength;
+        post({ type: 'chunk', id, chunk: own }, [own.buffer as ArrayBuffer]);
+        if (job.inFlight <= MAX_IN_FLIGHT) return undefined;
+        return new Promise<void>((resolve) => {
+          job.resume = resolve;
+        });
+      },
+      get rows() {
+        return job.rows;
+      },
+      finish(analysis) {
+        if (job.failure !== undefined) return Promise.reject(job.failure);
+        const result = new Promise<ParsedTable>((resolve, reject) => {
+          job.settle = { resolve, reject };
+        });
+        post({ type: 'finish', id, ...(analysis === undefined ? {} : { analysis }) });
+        return result;
+      },
+    };
+  };
+
+  return {
+    start,
+    get running() {
+      return worker !== undefined;
+    },
+    async stop() {
+      clearTimeout(idle);
+      const current = worker;
+      if (current === undefined) return;
+      lost(current, new Error('the table worker thread was stopped'));
+      await current.terminate();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * A finished session table as plain typed arrays, and back: how a table parsed on the worker
+ * thread (parse/session-csv-worker.ts) reaches the main thread. Every array has an ArrayBuffer of
+ * its own, so postMessage moves them (a transfer list) instead of copying a hundred megabytes; the
+ * sender's table is unusable afterwards.
+ */
+import { PROTOCOLS, type Protocol } from '../model.js';
+import { type InternerParts, restoreIPv4Interner, restoreIPv6Interner } from './interner.js';
+import type { SessionTable } from './session-table.js';
+
+const COLUMNS = [
+  'ipv6Remote',
+  'ipv6RemotePort',
+  'ipv6Local',
+  'ipv6LocalPort',
+  'ipv4Local',
+  'ipv4LocalPort',
+  'ipv4Remote',
+  'ipv4RemotePort',
+  'expiresMs',
+  'state',
+] as const;
+type Column = (typeof COLUMNS)[number];
+
+export type TableParts = Pick<SessionTable, 'protocol' | 'length' | Column> & {
+  readonly ipv6Remotes: InternerParts;
+  readonly ipv6Locals: InternerParts;
+  readonly ipv4Locals: InternerParts;
+  readonly ipv4Remotes: InternerParts;
+};
+
+/** `table`'s parts, and the buffers to list for postMessage to move them. */
+export function tableParts(table: SessionTable): { parts: TableParts; transfer: ArrayBuffer[] } {
+  const parts: TableParts = {
+    protocol: table.protocol,
+    length: table.length,
+    ipv6Remote: table.ipv6Remote,
+    ipv6RemotePort: table.ipv6RemotePort,
+    ipv6Local: table.ipv6Local,
+    ipv6LocalPort: table.ipv6LocalPort,
+    ipv4Local: table.ipv4Local,
+    ipv4LocalPort: table.ipv4LocalPort,
+    ipv4Remote: table.ipv4Remote,
+    ipv4RemotePort: table.ipv4RemotePort,
+    expiresMs: table.expiresMs,
+    state: table.state,
+    ipv6Remotes: table.ipv6Remotes.parts(),
+    ipv6Locals: table.ipv6Locals.parts(),
+    ipv4Locals: table.ipv4Locals.parts(),
+    ipv4Remotes: table.ipv4Remotes.parts(),
+  };
+  const arrays: ArrayBufferView[] = COLUMNS.map((column) => parts[column]);
+  for (const interner of [parts.ipv6Remotes, parts.ipv6Locals, parts.ipv4Locals, parts.ipv4Remotes]) {
+    arrays.push(interner.bytes, interner.offsets, interner.bits);
+  }
+  // Each buffer listed once (postMessage rejects a duplicate); views that share one arrive sharing it.
+  return { parts, transfer: [...new Set(arrays.map((array) => array.buffer as ArrayBuffer))] };
+}
+
+/** The table whose parts these are (as posted by tableParts), on this thread. */
+export function tableFromParts(parts: TableParts): SessionTable {
+  if (!PROTOCOLS.includes(parts.protocol as Protocol)) throw new Error(`not a table's parts: protocol ${String(parts.protocol)}`);
+  return {
+    protocol: parts.protocol,
+    length: parts.length,
+    ipv6Remote: parts.ipv6Remote,
+    ipv6RemotePort: parts.ipv6RemotePort,
+    ipv6Local: parts.ipv6Local,
+    ipv6LocalPort: parts.ipv6LocalPort,
+    ipv4Local: parts.ipv4Local,
+    ipv4LocalPort: parts.ipv4LocalPort,
+    ipv4Remote: parts.ipv4Remote,
+    ipv4RemotePort: parts.ipv4RemotePort,
+    expiresMs: parts.expiresMs,
+    state: parts.state,
+    ipv6Remotes: restoreIPv6Interner(parts.ipv6Remotes),
+    ipv6Locals: restoreIPv6Interner(parts.ipv6Locals),
+    ipv4Locals: restoreIPv4Interner(parts.ipv4Locals),
+    ipv4Remotes: restoreIPv4Interner(parts.ipv4Remotes),
+  };
+}
