@@ -11,8 +11,11 @@
  *   4. the big table again, while the previous big one is held: event-loop delay
  *      and /metrics latency under concurrent scrapes from another process; then
  *      /sessions.csv, all rows;
- *   5. the tiny table: the big one is dropped; RSS after a full GC.
- * Prints one JSON object on stdout.
+ *   5. the tiny table: the big one is dropped; RSS after a full GC;
+ *   6. the tiny table again: RSS after a full GC, once what /sessions.csv and the last big poll
+ *      left behind (freed memory the allocator has not given back yet) had a poll to go.
+ * BENCH_TABLES=main-thread: --poll.disable-table-worker, the tables parsed and analysed on the
+ * main thread rather than on the table worker (to measure both). Prints one JSON object on stdout.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -49,7 +52,7 @@ const sampler = setInterval(() => {
   peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
 }, 20);
 
-const plan = [tinyDir, bigDir, bigDir, bigDir, tinyDir];
+const plan = [tinyDir, bigDir, bigDir, bigDir, tinyDir, tinyDir];
 writeFileSync(pointer, plan[0]);
 const polls = []; // per poll: { firstByte, live }
 let current = { firstByte: undefined };
@@ -87,6 +90,7 @@ const command = parseCommandLine(
     `--poll.interval=${intervalMs}ms`,
     '--clients.prefix-length=56',
     '--web.listen-address=127.0.0.1:0',
+    ...(process.env.BENCH_TABLES === 'main-thread' ? ['--poll.disable-table-worker'] : []),
   ],
   { BENCH_JOOL_POINTER: pointer },
 );
@@ -97,6 +101,7 @@ let pollDone;
 let nextPoll = new Promise((resolve) => (pollDone = resolve));
 const result = { rows, intervalMs };
 
+result.tableWorker = !config.disableTableWorker;
 const exporter = await startExporter(config, silentLogger, runIn);
 const base = `http://127.0.0.1:${exporter.address.port}`;
 // The status goes live in store.replace: note the time, and point the stand-in at the next table
@@ -212,6 +217,10 @@ result.shrunkDetailMb = {
   external: shrunk.external / MB,
   arrayBuffers: shrunk.arrayBuffers / MB,
 };
+// 6. Tiny again.
+await waitPoll();
+fullGc();
+result.settledRssMb = process.memoryUsage.rss() / MB;
 result.peakRssMb = process.resourceUsage().maxRSS / 1024;
 result.peakHeapMb = peakHeap / MB;
 

@@ -114,8 +114,9 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
   server.requestTimeout = 5 * 60_000;
   server.headersTimeout = 60_000;
 
-  // Session tables are parsed and analysed on a worker thread, started at the first table.
-  const tableWorker = createTableWorker();
+  // Session tables are parsed and analysed on a worker thread, started for the first table
+  // (poll/table-worker.ts); --poll.disable-table-worker keeps them on this thread.
+  const tableWorker = config.disableTableWorker ? undefined : createTableWorker();
   const poller = startPoller({
     instances: config.instances,
     ...(config.discover ? { discovery: { netns: config.netns } } : {}),
@@ -125,7 +126,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     maxRows: config.maxRows,
     clients: config.clients,
     destinationsTop: config.destinationsTop,
-    parse: tableWorker.start,
+    ...(tableWorker === undefined ? {} : { parse: tableWorker.start }),
     intervalMs: config.pollIntervalMs,
     store,
     log,
@@ -140,7 +141,7 @@ export async function startExporter(config: Config, log: Logger, runIn: RunnerFa
     async stop() {
       web.stop();
       await poller.stop();
-      await tableWorker.stop();
+      await tableWorker?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await auth?.stop();

@@ -7,26 +7,13 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningExporter, startTestExporter } from './support/exporter.js';
 import { fakeJool } from './support/fake-jool.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/metrics.prom', import.meta.url));
 // Values that differ from run to run; their series must still be there.
 const VOLATILE = /^(jool_session_poll_duration_seconds|jool_session_poll_last_success_timestamp_seconds)\{/;
-
-let exporter: RunningExporter;
-beforeAll(async () => {
-  exporter = await startTestExporter([
-    `--jool.path=${fakeJool().path}`,
-    '--jool.instance=default',
-    '--jool.instance=empty',
-    '--jool.instance=nope',
-    '--poll.interval=1h',
-  ]);
-  await exporter.poller.firstPollDone;
-});
-afterAll(() => exporter.stop());
 
 function normalise(body: string): string {
   const lines: string[] = [];
@@ -40,8 +27,29 @@ function normalise(body: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-it('/metrics matches the golden file', async () => {
-  const actual = normalise(await exporter.text('/metrics'));
-  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, actual);
-  expect(actual).toBe(readFileSync(GOLDEN, 'utf8'));
+// The same file whether the tables are parsed and analysed on the worker thread (the default) or
+// on the main thread (--poll.disable-table-worker).
+describe.each([
+  ['on the table worker thread', []],
+  ['on the main thread', ['--poll.disable-table-worker']],
+])('tables %s', (_, flags: string[]) => {
+  let exporter: RunningExporter;
+  beforeAll(async () => {
+    exporter = await startTestExporter([
+      `--jool.path=${fakeJool().path}`,
+      '--jool.instance=default',
+      '--jool.instance=empty',
+      '--jool.instance=nope',
+      '--poll.interval=1h',
+      ...flags,
+    ]);
+    await exporter.poller.firstPollDone;
+  });
+  afterAll(() => exporter.stop());
+
+  it('/metrics matches the golden file', async () => {
+    const actual = normalise(await exporter.text('/metrics'));
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, actual);
+    expect(actual).toBe(readFileSync(GOLDEN, 'utf8'));
+  });
 });

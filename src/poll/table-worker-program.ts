@@ -4,11 +4,12 @@
  * chunk by chunk, with the same parser as ever, works out what the poll needs from each
  * (table/analyse-table.ts), and sends the finished table back as moved typed arrays.
  */
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { createSessionCsvParser, type SessionCsvParser } from '../parse/session-csv.js';
 import { analyseTable } from '../table/analyse-table.js';
 import { tableParts } from '../table/table-transfer.js';
-import { ACK_BYTES, type FromWorker, type ToWorker } from './table-worker-protocol.js';
+import { ACK_BYTES, type FromWorker, type ToWorker, WORKER_NICE } from './table-worker-protocol.js';
 
 interface Job {
   readonly parser: SessionCsvParser;
@@ -18,6 +19,15 @@ interface Job {
 
 if (parentPort === null) throw new Error('table-worker-program runs on a worker thread only');
 const port = parentPort;
+
+// This thread yields the CPU to the main thread, which answers scrapes: on Linux a nice value is
+// per thread, and setpriority() on "the calling process" (0) sets the calling thread's. A lower
+// priority needs no privilege; if it is refused anyway, the worker runs at the exporter's.
+try {
+  setPriority(0, WORKER_NICE);
+} catch {
+  // not Linux, or a seccomp filter: same priority as the main thread
+}
 const jobs = new Map<number, Job>();
 const post = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
 

@@ -23,6 +23,9 @@ export const MAX_IN_FLIGHT = 1024 * 1024;
  */
 export const ACK_BYTES = 256 * 1024;
 
+/** The worker thread's nice value, over the exporter's: the main thread, serving scrapes, comes first. */
+export const WORKER_NICE = 10;
+
 export type ToWorker =
   | { readonly type: 'start'; readonly id: number; readonly protocol: Protocol; readonly expected?: TableSize; readonly maxRows: number }
   | { readonly type: 'chunk'; readonly id: number; readonly chunk: Uint8Array }
