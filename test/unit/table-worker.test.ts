@@ -4,6 +4,7 @@
  * exactly what parsing and analysing on this thread gives: the same rows, the same interned
  * texts and bits, the same rejected rows, the same analysis.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool4Entry, Protocol } from '../../src/model.js';
@@ -215,6 +216,22 @@ describe('table worker', () => {
     expect(worker.running).toBe(false);
     const next = await parseWith(worker.start, 'tcp', fixture('session-tcp.csv'), [100]);
     expect(next.table.length).toBe(520);
+  });
+
+  it.runIf(process.platform === 'linux')('runs at a lower priority than the thread that serves scrapes (nice + 10)', async () => {
+    // Field 19 of /proc/PID/task/TID/stat is the thread's nice value (after the parenthesised name).
+    const nices = () =>
+      readdirSync('/proc/self/task').map((tid) =>
+        Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]),
+      );
+    const own = Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ')[16]);
+    const before = nices().filter((nice) => nice === Math.min(19, own + 10)).length;
+    const worker = newWorker();
+    const parse = worker.start('tcp', { maxRows: Infinity });
+    await parse.push(Buffer.from(fixture('session-tcp.csv')));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the thread has started and set its priority
+    expect(nices().filter((nice) => nice === Math.min(19, own + 10)).length).toBe(before + 1);
+    expect((await parse.finish()).table.length).toBe(520);
   });
 
   it('ends the thread once idle, and starts one again for the next table', async () => {
