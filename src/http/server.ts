@@ -11,7 +11,7 @@ import type { WebGuard } from '../web/guard.js';
 import { landingPage } from './landing-page.js';
 import { sessionBrowserPage } from './session-browser.js';
 import { parseSessionQuery, QueryError, type SessionQuery } from './session-query.js';
-import { sessionCsvChunks } from './session-rows.js';
+import { createChunkPool, sessionCsvChunks } from './session-rows.js';
 
 export interface ServerOptions {
   readonly store: StatusStore;
@@ -151,9 +151,11 @@ async function serveSessions(req: Request, res: Response, store: StatusStore, lo
   let closed = false;
   res.on('close', () => (closed = true));
   try {
-    for (const chunk of sessionCsvChunks(selected, query)) {
+    const pool = createChunkPool();
+    for (const chunk of sessionCsvChunks(selected, query, pool)) {
       if (closed) return;
-      if (!res.write(chunk)) await drainedOrClosed(res);
+      // Called once the chunk is written out (or the write failed): its buffer is free again.
+      if (!res.write(chunk, () => pool.giveBack(chunk))) await drainedOrClosed(res);
       // When the socket takes a chunk at once (a fast client), 'drain' comes on process.nextTick:
       // without a turn of the event loop here, one download would starve every other request.
       await new Promise<void>((resolve) => setImmediate(resolve));

@@ -96,8 +96,9 @@ interface Block {
   readonly state: Uint8Array;
 }
 
-type Column = Exclude<keyof Block, 'rows'>;
-const COLUMNS: readonly Column[] = [
+/** A table's columns: the typed arrays, one per CSV field. */
+export type Column = Exclude<keyof Block, 'rows'>;
+export const COLUMNS: readonly Column[] = [
   'ipv6Remote',
   'ipv6RemotePort',
   'ipv6Local',

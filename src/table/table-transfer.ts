@@ -1,26 +1,12 @@
 /**
  * A finished session table as plain typed arrays, and back: how a table parsed on the worker
- * thread (parse/session-csv-worker.ts) reaches the main thread. Every array has an ArrayBuffer of
+ * thread (poll/table-worker.ts) reaches the main thread. Every array has an ArrayBuffer of
  * its own, so postMessage moves them (a transfer list) instead of copying a hundred megabytes; the
  * sender's table is unusable afterwards.
  */
 import { PROTOCOLS, type Protocol } from '../model.js';
 import { type InternerParts, restoreIPv4Interner, restoreIPv6Interner } from './interner.js';
-import type { SessionTable } from './session-table.js';
-
-const COLUMNS = [
-  'ipv6Remote',
-  'ipv6RemotePort',
-  'ipv6Local',
-  'ipv6LocalPort',
-  'ipv4Local',
-  'ipv4LocalPort',
-  'ipv4Remote',
-  'ipv4RemotePort',
-  'expiresMs',
-  'state',
-] as const;
-type Column = (typeof COLUMNS)[number];
+import { COLUMNS, type Column, type SessionTable } from './session-table.js';
 
 export type TableParts = Pick<SessionTable, 'protocol' | 'length' | Column> & {
   readonly ipv6Remotes: InternerParts;
@@ -49,7 +35,7 @@ export function tableParts(table: SessionTable): { parts: TableParts; transfer: 
     ipv4Locals: table.ipv4Locals.parts(),
     ipv4Remotes: table.ipv4Remotes.parts(),
   };
-  const arrays: ArrayBufferView[] = COLUMNS.map((column) => parts[column]);
+  const arrays: ArrayBufferView[] = COLUMNS.map((column) => parts[column] as ArrayBufferView);
   for (const interner of [parts.ipv6Remotes, parts.ipv6Locals, parts.ipv4Locals, parts.ipv4Remotes]) {
     arrays.push(interner.bytes, interner.offsets, interner.bits);
   }

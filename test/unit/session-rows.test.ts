@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseSessionQuery } from '../../src/http/session-query.js';
-import { sessionCsvChunks } from '../../src/http/session-rows.js';
+import { createChunkPool, sessionCsvChunks } from '../../src/http/session-rows.js';
 import { type Protocol, SESSION_CSV_HEADER } from '../../src/model.js';
 import { parseSessionCsv } from '../../src/parse/session-csv.js';
 import type { InstanceStatus } from '../../src/status/model.js';
@@ -51,6 +51,27 @@ describe('sessionCsvChunks', () => {
       expect(chunk.length).toBeGreaterThan(rowChunks.length > 1 && chunk !== rowChunks.at(-1) ? 60 * 1024 : 0);
       expect(chunk[chunk.length - 1]).toBe(10); // ends with a whole row
     }
+  });
+
+  it('with a pool, fills a buffer again only once it was given back, and writes the same bytes', () => {
+    const lines = fixture('session-tcp-noheaders.csv').toString('latin1').split('\n').filter(Boolean);
+    const table = parseSessionCsv('tcp', Array.from({ length: 3000 }, (_, i) => lines[i % lines.length]!).join('\n')).table;
+    const instance = instanceWith({ tcp: table });
+    const query = parseSessionQuery({}, ['default']);
+    const pool = createChunkPool();
+    const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let held: Uint8Array | undefined;
+    for (const chunk of sessionCsvChunks([instance], query, pool)) {
+      copies.push(Buffer.from(chunk)); // what the socket wrote out
+      buffers.add(chunk.buffer);
+      // Each chunk given back one chunk late, as a socket that still holds the last one: two buffers in turn.
+      if (held !== undefined) pool.giveBack(held);
+      held = chunk;
+    }
+    expect(Buffer.concat(copies).toString('latin1')).toBe(csv(instance).text);
+    expect(copies.length).toBeGreaterThan(4);
+    expect(buffers.size).toBe(3); // the header's, and two lent in turn
   });
 
   it('stops at the limit, across tables', () => {

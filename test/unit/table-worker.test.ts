@@ -234,6 +234,28 @@ describe('table worker', () => {
     expect((await parse.finish()).table.length).toBe(520);
   });
 
+  it('keeps the thread from round to round, and ends it after a round four times smaller than its biggest', async () => {
+    const worker = newWorker();
+    const udp = fixture('session-udp.csv'); // 4004 rows
+    const tcp = fixture('session-tcp.csv'); // 520 rows
+    expect((await parseWith(worker.start, 'udp', udp, [])).table.length).toBe(4004);
+    expect(worker.running).toBe(true);
+    // Two tables in one round (in progress together): 4524 rows, the biggest round so far.
+    const [a, b] = [worker.start('udp', { maxRows: Infinity }), worker.start('tcp', { maxRows: Infinity })];
+    await a.push(Buffer.from(udp));
+    await b.push(Buffer.from(tcp));
+    await Promise.all([a.finish(), b.finish()]);
+    expect(worker.running).toBe(true);
+    // 1560 rows: not four times smaller than 4524.
+    await parseWith(worker.start, 'tcp', Buffer.concat([tcp, tcp, tcp]), []);
+    expect(worker.running).toBe(true);
+    // 520 rows: it is; the next table starts a new thread.
+    await parseWith(worker.start, 'tcp', tcp, []);
+    expect(worker.running).toBe(false);
+    expect((await parseWith(worker.start, 'udp', udp, [])).table.length).toBe(4004);
+    expect(worker.running).toBe(true);
+  });
+
   it('ends the thread once idle, and starts one again for the next table', async () => {
     const worker = newWorker(50);
     expect(worker.running).toBe(false);
