@@ -19,10 +19,10 @@
  * alive). It is kept from poll to poll: a new worker runs its first tables on cold code (a
  * million-row poll took 0.8 s more CPU). It is ended, and the next table starts a new one:
  *  - once idle for IDLE_MS (polls are rare, and a cold start costs little against the interval);
- *  - once it has parsed a round of tables (those between two moments with none: about one poll)
- *    SHRINK times smaller than its biggest round: the memory a thread's allocator kept from the
- *    big tables (freed, not given back to the system: 30 MB after a million rows) goes with it,
- *    and the new worker's cold start is on small tables.
+ *  - after a round of tables (those with less than ROUND_GAP_MS between them: a poll's) SHRINK
+ *    times smaller than its biggest round: the memory a thread's allocator kept from the big
+ *    tables (freed, not given back to the system) goes with it, and the new worker's cold start
+ *    is on small tables.
  * A worker that dies fails the tables it was working on (the poll fails as an internal error)
  * and nothing else; the next table starts a new one.
  */
@@ -117,6 +117,8 @@ function newWorker(): Worker {
 const IDLE_MS = 60_000;
 /** A round of tables this many times smaller than the worker's biggest ends the worker. */
 const SHRINK = 4;
+/** Idle this long, a round of tables is over: longer than between two tables of a poll, shorter than a poll interval. */
+const ROUND_GAP_MS = 500;
 
 export function createTableWorker(options: { readonly idleMs?: number } = {}): TableWorker {
   const idleMs = options.idleMs ?? IDLE_MS;
@@ -134,16 +136,23 @@ export function createTableWorker(options: { readonly idleMs?: number } = {}): T
     void current.terminate();
   };
 
-  /** After a table is done: a worker left with nothing to do is ended after a shrink, or once idle for idleMs. */
+  /**
+   * After a table is done: once the worker has had nothing to do for ROUND_GAP_MS, its round of
+   * tables is over, and it is ended if the round shrank, else once idle for idleMs in all.
+   */
   const endIfIdle = () => {
     if (jobs.size > 0 || worker === undefined) return;
     clearTimeout(idle);
     const current = worker;
-    biggestRound = Math.max(biggestRound, roundRows);
-    const shrunk = roundRows * SHRINK < biggestRound;
-    roundRows = 0;
-    if (shrunk) end(current);
-    else idle = setTimeout(() => jobs.size === 0 && end(current), idleMs).unref();
+    const gap = Math.min(ROUND_GAP_MS, idleMs);
+    idle = setTimeout(() => {
+      if (jobs.size > 0 || worker !== current) return;
+      biggestRound = Math.max(biggestRound, roundRows);
+      const shrunk = roundRows * SHRINK < biggestRound;
+      roundRows = 0;
+      if (shrunk) end(current);
+      else idle = setTimeout(() => jobs.size === 0 && end(current), idleMs - gap).unref();
+    }, gap).unref();
   };
 
   /** The worker is gone: every table it was parsing fails with `error`. */
