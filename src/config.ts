@@ -103,7 +103,7 @@ export const FLAGS: readonly FlagSpec[] = [
     default: 'false',
     help:
       'Parse and analyse the session tables on the main thread, in slices, instead of on a worker thread: about 30 MB ' +
-      'less peak memory and a tenth less CPU at a million sessions, but scrapes during a big poll wait up to twice as ' +
+      'less peak memory and about 15% less CPU at a million sessions, but scrapes during a big poll wait up to twice as ' +
       'long (docs/performance.md). For a machine with one core.',
   },
   {
