@@ -221,7 +221,12 @@ export function createTableWorker(options: { readonly idleMs?: number } = {}): T
     const job: Job = { protocol, rows: 0, inFlight: 0 };
     jobs.set(id, job);
     clearTimeout(idle);
-    post({ type: 'start', id, protocol, maxRows, ...(expected === undefined ? {} : { expected }) });
+    try {
+      post({ type: 'start', id, protocol, maxRows, ...(expected === undefined ? {} : { expected }) });
+    } catch (error) {
+      jobs.delete(id); // no thread could be started: this poll fails (internal), the next one tries again
+      throw error;
+    }
     return {
       push(chunk) {
         if (job.failure !== undefined) return undefined;
