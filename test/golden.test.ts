@@ -8,8 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningExporter, startTestExporter } from './support/exporter.js';
-import { fakeJool } from './support/fake-jool.js';
+import { type RunningExporter, startOnCaptures } from './support/exporter.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/metrics.prom', import.meta.url));
 // Values that differ from run to run; their series must still be there.
@@ -35,15 +34,7 @@ describe.each([
 ])('tables %s', (_, flags: string[]) => {
   let exporter: RunningExporter;
   beforeAll(async () => {
-    exporter = await startTestExporter([
-      `--jool.path=${fakeJool().path}`,
-      '--jool.instance=default',
-      '--jool.instance=empty',
-      '--jool.instance=nope',
-      '--poll.interval=1h',
-      ...flags,
-    ]);
-    await exporter.poller.firstPollDone;
+    exporter = await startOnCaptures(['default', 'empty', 'nope'], flags);
   });
   afterAll(() => exporter.stop());
 

@@ -2,18 +2,12 @@
 
 import ipaddr from 'ipaddr.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningExporter, startTestExporter } from './support/exporter.js';
-import { fakeJool, fixture } from './support/fake-jool.js';
+import { type RunningExporter, startOnCaptures } from './support/exporter.js';
+import { fixture } from './support/fake-jool.js';
 
 let exporter: RunningExporter;
 beforeAll(async () => {
-  exporter = await startTestExporter([
-    `--jool.path=${fakeJool().path}`,
-    '--jool.instance=default',
-    '--jool.instance=empty',
-    '--poll.interval=1h',
-  ]);
-  await exporter.poller.firstPollDone;
+  exporter = await startOnCaptures(['default', 'empty']);
 });
 afterAll(() => exporter.stop());
 

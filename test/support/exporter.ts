@@ -3,6 +3,7 @@ import { type Config, parseCommandLine } from '../../src/config.js';
 import { type Exporter, type RunnerFactory, startExporter } from '../../src/exporter.js';
 import { createProcessRunner } from '../../src/jool/process-runner.js';
 import { createLogger, type LogLevel } from '../../src/log.js';
+import { fakeJool } from './fake-jool.js';
 
 export interface RunningExporter extends Exporter {
   readonly url: string;
@@ -40,6 +41,18 @@ export async function startTestExporter(flags: string[], level: LogLevel = 'debu
       return response.text();
     },
   });
+}
+
+/** An exporter on the jool stand-in's captures for these instances, polling hourly, once its first poll is done. */
+export async function startOnCaptures(instances: readonly string[], flags: readonly string[] = []): Promise<RunningExporter> {
+  const exporter = await startTestExporter([
+    `--jool.path=${fakeJool().path}`,
+    ...instances.map((instance) => `--jool.instance=${instance}`),
+    '--poll.interval=1h',
+    ...flags,
+  ]);
+  await exporter.poller.firstPollDone;
+  return exporter;
 }
 
 /** Prometheus text → { 'name{labels}': value }, for assertions on single series. */
