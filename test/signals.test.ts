@@ -7,7 +7,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,15 @@ afterEach(() => {
   for (const { child } of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
+/** The name of a process's command (/proc/PID/comm), or undefined once it is gone. */
+function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The exporter with a jool that hangs, once that jool is running. */
 async function startHanging(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Running> {
   const jool = fakeJool({ FAKE_JOOL_MODE: 'hang' });
@@ -48,8 +57,9 @@ async function startHanging(env: Record<string, string> = {}, nodeArgs: string[]
   started.push(running);
   // Generous waits: the machine may be loaded; nothing here measures time.
   const port = await waitFor(() => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1], 60_000);
-  // The jool call is under way: its shell and its `sleep 3600` child.
-  await waitFor(() => jool.processes().length >= 2, 60_000);
+  // The jool call is under way: its shell and its `sleep 3600` child. (Counting two processes was
+  // not enough: the script's short-lived subshells count too, before the sleep has started.)
+  await waitFor(() => jool.processes().some((pid) => commandOf(pid) === 'sleep'), 60_000);
   return { ...running, url: `http://127.0.0.1:${port}` };
 }
 
