@@ -15,21 +15,17 @@ export type TableParts = Pick<SessionTable, 'protocol' | 'length' | Column> & {
   readonly ipv4Remotes: InternerParts;
 };
 
+/** The ten columns of a table or of its parts (the same arrays). */
+function columnsOf(from: Pick<SessionTable, Column>): Pick<SessionTable, Column> {
+  return Object.fromEntries(COLUMNS.map((column) => [column, from[column]])) as unknown as Pick<SessionTable, Column>;
+}
+
 /** `table`'s parts, and the buffers to list for postMessage to move them. */
 export function tableParts(table: SessionTable): { parts: TableParts; transfer: ArrayBuffer[] } {
   const parts: TableParts = {
     protocol: table.protocol,
     length: table.length,
-    ipv6Remote: table.ipv6Remote,
-    ipv6RemotePort: table.ipv6RemotePort,
-    ipv6Local: table.ipv6Local,
-    ipv6LocalPort: table.ipv6LocalPort,
-    ipv4Local: table.ipv4Local,
-    ipv4LocalPort: table.ipv4LocalPort,
-    ipv4Remote: table.ipv4Remote,
-    ipv4RemotePort: table.ipv4RemotePort,
-    expiresMs: table.expiresMs,
-    state: table.state,
+    ...columnsOf(table),
     ipv6Remotes: table.ipv6Remotes.parts(),
     ipv6Locals: table.ipv6Locals.parts(),
     ipv4Locals: table.ipv4Locals.parts(),
@@ -49,16 +45,7 @@ export function tableFromParts(parts: TableParts): SessionTable {
   return {
     protocol: parts.protocol,
     length: parts.length,
-    ipv6Remote: parts.ipv6Remote,
-    ipv6RemotePort: parts.ipv6RemotePort,
-    ipv6Local: parts.ipv6Local,
-    ipv6LocalPort: parts.ipv6LocalPort,
-    ipv4Local: parts.ipv4Local,
-    ipv4LocalPort: parts.ipv4LocalPort,
-    ipv4Remote: parts.ipv4Remote,
-    ipv4RemotePort: parts.ipv4RemotePort,
-    expiresMs: parts.expiresMs,
-    state: parts.state,
+    ...columnsOf(parts),
     ipv6Remotes: restoreIPv6Interner(parts.ipv6Remotes),
     ipv6Locals: restoreIPv6Interner(parts.ipv6Locals),
     ipv4Locals: restoreIPv4Interner(parts.ipv4Locals),

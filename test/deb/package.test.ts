@@ -146,6 +146,20 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
       }
     });
 
+    /** Starts the unpacked executable with `flags` (its stderr in `log`), once it listens: it and its HTTP port. */
+    async function startExecutable(flags: string[]): Promise<{ exporter: ChildProcess; port: string }> {
+      log = '';
+      const exporter = spawn(join(tree, 'usr/bin', NAME), flags, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      child = exporter;
+      exporter.stderr!.on('data', (chunk) => (log += chunk));
+      const port = await waitFor(
+        () => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (exporter.exitCode !== null ? 'exited' : undefined),
+        60_000,
+      );
+      expect(port, log).not.toBe('exited');
+      return { exporter, port };
+    }
+
     it('says its version and the Node.js it carries', () => {
       const version = run(join(tree, 'usr/bin', NAME), ['--version'], { env });
       expect(version.stderr).toBe('');
@@ -164,16 +178,7 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
     });
 
     it('serves /metrics and /sessions.csv from the demo source, and stops cleanly', async () => {
-      child = spawn(join(tree, 'usr/bin', NAME), ['--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s'], {
-        env,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      child.stderr!.on('data', (chunk) => (log += chunk));
-      const port = await waitFor(
-        () => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined),
-        60_000,
-      );
-      expect(port, log).not.toBe('exited');
+      const { exporter, port } = await startExecutable(['--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s']);
       const url = `http://127.0.0.1:${port}`;
       await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 60_000);
       const metrics = parseMetrics(await (await fetch(`${url}/metrics`)).text());
@@ -189,8 +194,8 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
       expect(lines.length - 1).toBe(metrics.get('jool_sessions{jool_instance="default",protocol="tcp"}'));
       // No warning (the SEA's "require() loads built-in modules only" would be one), no error.
       expect(log).not.toMatch(/level=(error|warn)|Warning:/);
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
+      exporter.kill('SIGTERM');
+      const [code] = (await once(exporter, 'exit')) as [number | null];
       expect(code).toBe(0);
     }, 120_000);
 
@@ -200,18 +205,11 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
       const modeFile = join(dir, 'jool-mode');
       writeFileSync(modeFile, '');
       const jool = fakeJool({ PATH: '/usr/bin:/bin', FAKE_JOOL_MODE_FILE: modeFile });
-      const executable = join(tree, 'usr/bin', NAME);
-      log = '';
-      child = spawn(executable, [`--jool.path=${jool.path}`, '--web.listen-address=127.0.0.1:0', '--poll.interval=1s'], {
-        env,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      child.stderr!.on('data', (chunk) => (log += chunk));
-      const port = await waitFor(
-        () => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined),
-        60_000,
-      );
-      expect(port, log).not.toBe('exited');
+      const { exporter, port } = await startExecutable([
+        `--jool.path=${jool.path}`,
+        '--web.listen-address=127.0.0.1:0',
+        '--poll.interval=1s',
+      ]);
       const metrics = await waitFor(async () => {
         const series = parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
         return (series.get('jool_sessions{jool_instance="default",protocol="tcp"}') ?? 0) > 0 ? series : undefined;
@@ -221,14 +219,14 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
       // Now a call that hangs, to catch it running: its parent is the spawner, which is this same
       // executable (no node here), a child of the exporter.
       writeFileSync(modeFile, 'hang');
-      const shell = await waitFor(() => jool.processes().find((pid) => stat(stat(pid)?.ppid ?? 0)?.ppid === child!.pid), 60_000);
+      const shell = await waitFor(() => jool.processes().find((pid) => stat(stat(pid)?.ppid ?? 0)?.ppid === exporter.pid), 60_000);
       const spawner = stat(shell)!.ppid;
-      expect(spawner).not.toBe(child.pid);
-      expect(stat(spawner)?.ppid).toBe(child.pid);
-      expect(readlinkSync(`/proc/${spawner}/exe`)).toBe(executable);
+      expect(spawner).not.toBe(exporter.pid);
+      expect(stat(spawner)?.ppid).toBe(exporter.pid);
+      expect(readlinkSync(`/proc/${spawner}/exe`)).toBe(join(tree, 'usr/bin', NAME));
       expect(readFileSync(`/proc/${spawner}/cmdline`, 'latin1')).toMatch(/^jool-session-exporter: spawner/);
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
+      exporter.kill('SIGTERM');
+      const [code] = (await once(exporter, 'exit')) as [number | null];
       expect(code).toBe(0);
       await waitFor(() => !running(spawner) && jool.processes().length === 0, 30_000);
     }, 120_000);
@@ -236,26 +234,20 @@ describe.runIf(HAVE_DEB)('the Debian package', () => {
     it('checks basic_auth_users passwords (bcrypt on its worker thread, from the bundled bcryptjs)', async () => {
       const webConfig = join(dir, 'web.yml');
       writeFileSync(webConfig, `basic_auth_users:\n  prometheus: '${bcrypt.hashSync('scrape-secret', 10)}'\n`);
-      log = '';
-      child = spawn(
-        join(tree, 'usr/bin', NAME),
-        ['--source=demo', '--web.listen-address=127.0.0.1:0', '--poll.interval=10s', `--web.config.file=${webConfig}`],
-        { env, stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      child.stderr!.on('data', (chunk) => (log += chunk));
-      const port = await waitFor(
-        () => /address=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? (child!.exitCode !== null ? 'exited' : undefined),
-        60_000,
-      );
-      expect(port, log).not.toBe('exited');
+      const { exporter, port } = await startExecutable([
+        '--source=demo',
+        '--web.listen-address=127.0.0.1:0',
+        '--poll.interval=10s',
+        `--web.config.file=${webConfig}`,
+      ]);
       const url = `http://127.0.0.1:${port}/metrics`;
       const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}` });
       expect((await fetch(url)).status).toBe(401);
       expect((await fetch(url, { headers: basic('wrong') })).status).toBe(401);
       await waitFor(async () => (await fetch(url, { headers: basic('scrape-secret') })).status === 200, 60_000);
       expect(log).not.toMatch(/level=(error|warn)|Warning:/);
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
+      exporter.kill('SIGTERM');
+      const [code] = (await once(exporter, 'exit')) as [number | null];
       expect(code).toBe(0);
     }, 120_000);
   });

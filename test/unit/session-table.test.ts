@@ -6,20 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSessionTableBuilder, firstBlockRows, type RowValues, type SessionTable } from '../../src/table/session-table.js';
-
-const COLUMNS = [
-  'ipv6Remote',
-  'ipv6RemotePort',
-  'ipv6Local',
-  'ipv6LocalPort',
-  'ipv4Local',
-  'ipv4LocalPort',
-  'ipv4Remote',
-  'ipv4RemotePort',
-  'expiresMs',
-  'state',
-] as const;
+import { COLUMNS, createSessionTableBuilder, firstBlockRows, type RowValues, type SessionTable } from '../../src/table/session-table.js';
 
 /** Row i of a table, every column a different function of i (so a row out of place shows). */
 function row(i: number): RowValues {
