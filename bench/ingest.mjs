@@ -153,12 +153,14 @@ await waitPoll();
 const scraper = spawn(process.execPath, [join(here, 'scraper.mjs'), `${base}/metrics`, '4'], { stdio: ['pipe', 'pipe', 'inherit'] });
 let scrapes = '';
 scraper.stdout.on('data', (chunk) => (scrapes += chunk));
+// Listened for now: a scraper that ended early must not leave the bench waiting for its 'close'.
+const scraperClosed = new Promise((resolve) => scraper.once('close', resolve));
 
 // 4. Big table, under scrapes. `let`, dropped below: a const here would keep the big table alive to
 // the end of this module, and "RSS after the shrink" would measure the bench, not the exporter.
 let status = await waitPoll();
 scraper.stdin.end();
-await new Promise((resolve) => scraper.once('close', resolve));
+await scraperClosed;
 const poll = polls[3];
 const seconds = ({ live, firstByte }) => (live - firstByte) / 1000;
 result.ingestSeconds = seconds(polls[2]);
@@ -169,12 +171,13 @@ result.ingestCpuSeconds = polls[2].cpuSeconds;
 result.coldIngestCpuSeconds = polls[1].cpuSeconds;
 result.ingestCpuSecondsWithScrapes = poll.cpuSeconds;
 result.eventLoopDelayMs = { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
-const during = JSON.parse(scrapes)
+const { samples, errors: scrapeErrors } = JSON.parse(scrapes);
+const during = samples
   .filter(([start, ms]) => start >= poll.firstByte && start + ms <= poll.live)
   .map(([, ms]) => ms)
   .sort((a, b) => a - b);
 const pick = (q) => during[Math.min(during.length - 1, Math.floor(q * during.length))];
-result.metrics = { scrapes: during.length, p50: pick(0.5), p99: pick(0.99), max: during[during.length - 1] };
+result.metrics = { scrapes: during.length, p50: pick(0.5), p99: pick(0.99), max: during[during.length - 1], errors: scrapeErrors };
 result.aggregates = Object.fromEntries(
   Object.entries(status.tables).map(([protocol, { aggregate, subscribers }]) => [
     protocol,

@@ -166,6 +166,11 @@ for (const r of results)
   lines.push(
     `${r.rows} rows: wall clock: floor ${fmt(r.floorSeconds, 3)} s, mawk ${fmt(r.mawkSeconds, 3)} s, exporter ${fmt(r.ingestSeconds, 3)} s (first big poll, cold: ${fmt(r.coldIngestSeconds, 3)} s; while serving the scrapes: ${fmt(r.ingestSecondsWithScrapes, 3)} s)`,
   );
+for (const [r, how] of results.flatMap((r) => [[r, ''], ...(r.mainThread ? [[r.mainThread, ', tables on the main thread']] : [])])) {
+  const failed = Object.entries(r.metrics.errors ?? {});
+  if (failed.length > 0)
+    lines.push(`${r.rows} rows${how}: failed scrapes (left out of the latencies): ${failed.map(([what, n]) => `${n} ${what}`).join(', ')}`);
+}
 lines.push('CPU time (robust to a busy machine; the consumer process only, never cat):');
 for (const r of results) {
   lines.push(

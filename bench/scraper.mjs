@@ -1,7 +1,8 @@
 /**
  * Scrapes /metrics from a separate process (so its own timing is not held up by
  * the exporter's event loop): CONCURRENCY clients, each scraping every INTERVAL ms, until stdin
- * closes; then prints one JSON array of [start epoch ms, latency ms] per scrape.
+ * closes; then prints one JSON object: `samples`, [start epoch ms, latency ms] per scrape, and
+ * `errors`, failed scrapes counted by error (a failed scrape is counted, not fatal).
  */
 import { Agent, get } from 'node:http';
 
@@ -16,22 +17,31 @@ process.stdin.resume();
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
+/** Failed scrapes, by what went wrong: counted and printed, never the end of the run. */
+const errors = {};
+
 function scrape() {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const start = epochNow();
+    const failed = (what) => {
+      errors[what] = (errors[what] ?? 0) + 1;
+      resolve(undefined);
+    };
     get(url, { agent }, (res) => {
       res.on('data', () => {});
+      res.on('error', (error) => failed(error.code ?? error.message));
       res.on('end', () => {
-        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}`));
+        if (res.statusCode !== 200) failed(`HTTP ${res.statusCode}`);
         else resolve([start, epochNow() - start]);
       });
-    }).on('error', reject);
+    }).on('error', (error) => failed(error.code ?? error.message));
   });
 }
 
 async function client() {
   while (running) {
-    samples.push(await scrape());
+    const sample = await scrape();
+    if (sample !== undefined) samples.push(sample);
     // Each client scrapes every INTERVAL ms: several Prometheus servers at a far shorter
     // interval than any would use, so that a poll of a second sees tens of scrapes.
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
@@ -40,4 +50,4 @@ async function client() {
 
 await Promise.all(Array.from({ length: concurrency }, client));
 agent.destroy();
-process.stdout.write(JSON.stringify(samples));
+process.stdout.write(JSON.stringify({ samples, errors }));

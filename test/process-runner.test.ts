@@ -6,7 +6,7 @@ import { FIXTURES, fakeJool, fixture } from './support/fake-jool.js';
 async function drain(run: ReturnType<typeof createProcessRunner>, args: string[], timeoutMs = 5000) {
   const call = run(args, { timeoutMs });
   const chunks: Buffer[] = [];
-  for await (const chunk of call.stdout) chunks.push(chunk as Buffer);
+  for await (const chunk of call.stdout) chunks.push(Buffer.from(chunk)); // a copy: the chunk's memory is reused
   const exit = await call.exit;
   return { stdout: Buffer.concat(chunks).toString('latin1'), exit };
 }

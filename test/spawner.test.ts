@@ -23,7 +23,7 @@ afterAll(() => stopSpawner());
 
 async function drain(call: JoolCall): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of call.stdout) chunks.push(chunk as Buffer);
+  for await (const chunk of call.stdout) chunks.push(Buffer.from(chunk)); // a copy: the chunk's memory is reused
   return Buffer.concat(chunks);
 }
 
@@ -71,8 +71,8 @@ describe('the spawner process', () => {
         const hash = createHash('sha256');
         let bytes = 0;
         for await (const chunk of call.stdout) {
-          hash.update(chunk as Buffer);
-          bytes += (chunk as Buffer).length;
+          hash.update(chunk);
+          bytes += chunk.length;
         }
         return { bytes, hash: hash.digest('hex'), exit: await call.exit };
       }),

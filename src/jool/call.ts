@@ -42,12 +42,12 @@ export async function readOutput(
   let size = 0;
   try {
     for await (const chunk of call.stdout) {
-      size += (chunk as Buffer).length;
+      size += chunk.length;
       if (size > maxBytes) {
         call.abort();
         break;
       }
-      chunks.push(chunk as Buffer);
+      chunks.push(Buffer.from(chunk)); // a copy: the chunk's memory is reused for the next one
     }
   } catch {
     call.abort();

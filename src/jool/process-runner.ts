@@ -9,7 +9,7 @@
  * a wrapper (`ip netns exec`, a shell script) must not leave a grandchild holding the pipe open,
  * or the call would never end.
  */
-import type { Socket } from 'node:net';
+import { type PipeReader, readPipe } from './pipe-reader.js';
 import type { JoolCall, JoolExit, JoolRunner, RunOptions } from './runner.js';
 import { type SpawnedExit, spawnThroughSpawner } from './spawner.js';
 
@@ -57,11 +57,11 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
   let stdoutTaken = false;
   let killWanted = false;
   let settled = false;
-  let stdout: Socket | undefined;
+  let stdout: PipeReader | undefined;
   let resolveExit!: (exit: JoolExit) => void;
   const exit = new Promise<JoolExit>((resolve) => (resolveExit = resolve));
-  let deliverStdout!: (socket: Socket | undefined) => void;
-  const stdoutArrived = new Promise<Socket | undefined>((resolve) => (deliverStdout = resolve));
+  let deliverStdout!: (reader: PipeReader | undefined) => void;
+  const stdoutArrived = new Promise<PipeReader | undefined>((resolve) => (deliverStdout = resolve));
 
   const killGroup = () => {
     if (settled) return;
@@ -119,14 +119,13 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
         liveGroups.add(startedPid);
         if (socket === undefined) noStdout();
         else {
-          stdout = socket;
-          // A read error reaches the consumer through its iterator; unread, it must not crash the exporter.
-          socket.on('error', () => {});
-          socket.on('close', () => {
+          // Read into reused buffers, not a fresh Buffer per read (pipe-reader.ts says why).
+          stdout = readPipe(socket);
+          stdout.socket.on('close', () => {
             stdoutClosed = true;
             settle();
           });
-          deliverStdout(socket);
+          deliverStdout(stdout);
         }
         if (killWanted) killGroup();
       },
@@ -139,7 +138,7 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
         noStdout();
         // Like ChildProcess's flushStdio: output nobody asked for is drained so that the call can end.
         setImmediate(() => {
-          if (!stdoutTaken) stdout?.resume();
+          if (!stdoutTaken) stdout?.discard();
         });
         settle();
       },
@@ -157,7 +156,7 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
         message = `jool call lost: ${reason}`;
         ended = { exitCode: null, signal: null, stderr: '' };
         noStdout();
-        if (!stdoutTaken) stdout?.resume();
+        if (!stdoutTaken) stdout?.discard();
         settle();
       },
     },
@@ -166,8 +165,8 @@ function runProcess(file: string, argv: string[], { timeoutMs }: RunOptions): Jo
   return {
     stdout: (async function* () {
       stdoutTaken = true;
-      const socket = await stdoutArrived;
-      if (socket !== undefined) yield* socket;
+      const reader = await stdoutArrived;
+      if (reader !== undefined) yield* reader.chunks;
     })(),
     exit,
     abort() {

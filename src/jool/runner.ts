@@ -19,8 +19,12 @@ export interface JoolExit {
 }
 
 export interface JoolCall {
-  /** stdout, chunk by chunk, as it arrives. Must be consumed (or the call aborted). */
-  readonly stdout: AsyncIterable<Buffer>;
+  /**
+   * stdout, chunk by chunk, as it arrives. Must be consumed (or the call aborted). A chunk is valid
+   * only until the next one is asked for: the real runner reads the pipe into reused buffers
+   * (pipe-reader.ts), so a consumer that keeps bytes copies them.
+   */
+  readonly stdout: AsyncIterable<Uint8Array>;
   /** Settles once the process has exited and stdout has ended. Never rejects. */
   readonly exit: Promise<JoolExit>;
   /** Kills the call (for example when the consumer gives up). Idempotent. */

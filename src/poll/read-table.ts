@@ -51,7 +51,7 @@ export async function readSessionTable(
     const yielder = createYielder(YIELD_EVERY_MS);
     for await (const chunk of call.stdout) {
       // Only when the worker is behind: wait for it before reading on.
-      await parser.push(chunk as Buffer);
+      await parser.push(chunk);
       // Memory grows with the rows kept: a jool that never stops printing valid rows must not be
       // bounded by --jool.timeout alone.
       if (parser.rows > maxRows) {

@@ -9,11 +9,14 @@ import { parentPort } from 'node:worker_threads';
 import { createSessionCsvParser, type SessionCsvParser } from '../parse/session-csv.js';
 import { analyseTable } from '../table/analyse-table.js';
 import { tableParts } from '../table/table-transfer.js';
-import { ACK_BYTES, type FromWorker, type ToWorker, WORKER_NICE } from './table-worker-protocol.js';
+import { ACK_SLOTS, type FromWorker, SLOT_BYTES, type ToWorker, WORKER_NICE } from './table-worker-protocol.js';
 
 interface Job {
   readonly parser: SessionCsvParser;
   readonly maxRows: number;
+  /** The table's ring of slots, shared with the exporter. */
+  readonly ring: Uint8Array;
+  /** Slots parsed and not yet confirmed. */
   unacked: number;
 }
 
@@ -44,20 +47,21 @@ async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'start': {
       const parser = createSessionCsvParser(message.protocol, message.expected === undefined ? {} : { expected: message.expected });
-      jobs.set(id, { parser, maxRows: message.maxRows, unacked: 0 });
+      jobs.set(id, { parser, maxRows: message.maxRows, ring: new Uint8Array(message.ring), unacked: 0 });
       return;
     }
     case 'chunk': {
       const job = jobs.get(id);
       if (job === undefined) return;
-      const { chunk } = message; // a Uint8Array once moved: a Buffer over the same memory again
       const wasWithin = job.parser.rows <= job.maxRows;
       // Past the bound, the rest is not parsed: the exporter kills jool once it hears the count.
-      if (wasWithin) job.parser.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      job.unacked += chunk.byteLength;
+      // The parser copies what it keeps (a line cut by the chunk's end): the slot is free after this.
+      const start = message.slot * SLOT_BYTES;
+      if (wasWithin) job.parser.push(job.ring.subarray(start, start + message.bytes));
+      job.unacked++;
       const crossed = wasWithin && job.parser.rows > job.maxRows;
-      if (job.unacked >= ACK_BYTES || crossed) {
-        post({ type: 'read', id, bytes: job.unacked, rows: job.parser.rows });
+      if (job.unacked >= ACK_SLOTS || crossed) {
+        post({ type: 'read', id, slots: job.unacked, rows: job.parser.rows });
         job.unacked = 0;
       }
       return;

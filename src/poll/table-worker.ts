@@ -9,11 +9,12 @@
  * jool's pipe and serves HTTP; the garbage is the worker's own heap's; and the parse runs on the
  * second core while the main thread reads the next chunk.
  *
- * Each chunk of jool's stdout is moved to the worker (its ArrayBuffer transferred, not copied);
- * the finished table comes back the same way (table/table-transfer.ts), with its analysis. At
- * most MAX_IN_FLIGHT bytes are on their way at once: when the worker falls behind, push() returns
- * a promise and the caller stops reading jool's pipe until the worker has caught up, as it did
- * when the parse ran on the main thread.
+ * Each chunk of jool's stdout is copied into a slot of the table's ring, memory shared with the
+ * worker (table-worker-protocol.ts), and the worker is told which slot; the finished table comes
+ * back as moved typed arrays (table/table-transfer.ts), with its analysis. At most SLOTS chunks
+ * are on their way at once: when the worker falls behind, push() returns a promise and the caller
+ * stops reading jool's pipe until the worker has caught up, as it did when the parse ran on the
+ * main thread. Rings are kept for the next tables: nothing is allocated per chunk.
  *
  * One worker per exporter, started for the first table and unref'd (it never keeps the process
  * alive). It is kept from poll to poll: a new worker runs its first tables on cold code (a
@@ -32,7 +33,7 @@ import { createSessionCsvParser, type ParseResult } from '../parse/session-csv.j
 import { type AnalysisOptions, analyseTable, type TableAnalysis } from '../table/analyse-table.js';
 import type { SessionTable, TableSize } from '../table/session-table.js';
 import { tableFromParts } from '../table/table-transfer.js';
-import { type FromWorker, MAX_IN_FLIGHT, type ToWorker } from './table-worker-protocol.js';
+import { type FromWorker, SLOT_BYTES, SLOTS, type ToWorker } from './table-worker-protocol.js';
 
 /**
  * The worker's program as one script, where there is no table-worker-program.js beside this file:
@@ -43,10 +44,11 @@ declare const __TABLE_WORKER_SOURCE__: string | undefined;
 /** One table being parsed, on this thread or on the worker. */
 export interface TableParse {
   /**
-   * Hands over the next chunk of jool's output. The chunk is moved to the worker: the caller must
-   * not use it again. A promise when too much is still on its way: read no more until it resolves.
+   * Hands over the next chunk of jool's output. A promise when too much is still on its way: read
+   * no more until it resolves, and keep the chunk's bytes as they are until then (they may not all
+   * be copied yet). Otherwise the chunk's memory is the caller's again at once.
    */
-  push(chunk: Buffer): Promise<void> | undefined;
+  push(chunk: Uint8Array): Promise<void> | undefined;
   /** Rows parsed so far (on the worker: as last heard), for a caller that bounds a table's size. */
   readonly rows: number;
   /**
@@ -93,8 +95,12 @@ export interface TableWorker {
 
 interface Job {
   readonly protocol: Protocol;
+  /** The table's ring (SLOTS x SLOT_BYTES, shared with the worker), until the table is done. */
+  ring: Uint8Array | undefined;
+  /** The slot the next chunk goes to. */
+  nextSlot: number;
   rows: number;
-  /** Bytes sent and not yet confirmed parsed. */
+  /** Slots sent and not yet confirmed parsed. */
   inFlight: number;
   /** The caller waiting for room to push. */
   resume?: () => void;
@@ -119,6 +125,8 @@ const IDLE_MS = 60_000;
 const SHRINK = 4;
 /** Idle this long, a round of tables is over: longer than between two tables of a poll, shorter than a poll interval. */
 const ROUND_GAP_MS = 500;
+/** Rings kept for the next tables (one per table in progress: one per polled instance). */
+const SPARE_RINGS = 4;
 
 export function createTableWorker(options: { readonly idleMs?: number } = {}): TableWorker {
   const idleMs = options.idleMs ?? IDLE_MS;
@@ -129,6 +137,13 @@ export function createTableWorker(options: { readonly idleMs?: number } = {}): T
   /** Rows of the tables of the current round (since the worker last had none), and of its biggest round. */
   let roundRows = 0;
   let biggestRound = 0;
+  const spareRings: Uint8Array[] = [];
+  const takeRing = () => spareRings.pop() ?? new Uint8Array(new SharedArrayBuffer(SLOTS * SLOT_BYTES));
+  /** A table is done: its ring is free for another (a worker still reading it only reads a table that is given up). */
+  const giveBackRing = (job: Job) => {
+    if (job.ring !== undefined && spareRings.length < SPARE_RINGS) spareRings.push(job.ring);
+    job.ring = undefined;
+  };
 
   const end = (current: Worker) => {
     if (worker !== current) return;
@@ -164,6 +179,7 @@ export function createTableWorker(options: { readonly idleMs?: number } = {}): T
 
   const fail = (id: number, job: Job, error: Error) => {
     jobs.delete(id);
+    giveBackRing(job);
     roundRows += job.rows;
     job.failure = error;
     job.resume?.();
@@ -176,9 +192,9 @@ export function createTableWorker(options: { readonly idleMs?: number } = {}): T
     if (job === undefined) return;
     if (message.type === 'read') {
       job.rows = message.rows;
-      job.inFlight -= message.bytes;
-      // ACK_BYTES < MAX_IN_FLIGHT / 2: a worker that has caught up has always confirmed this much.
-      if (job.resume !== undefined && job.inFlight <= MAX_IN_FLIGHT / 2) {
+      job.inFlight -= message.slots;
+      // ACK_SLOTS <= SLOTS / 2: a worker that has caught up has always confirmed this much.
+      if (job.resume !== undefined && job.inFlight <= SLOTS / 2) {
         const resume = job.resume;
         job.resume = undefined;
         resume();
@@ -192,6 +208,7 @@ export function createTableWorker(options: { readonly idleMs?: number } = {}): T
         return;
       }
       jobs.delete(message.id);
+      giveBackRing(job);
       roundRows += table.length;
       const { rejected, headers, analysis } = message;
       job.settle?.resolve(analysis === undefined ? { table, rejected, headers } : { table, rejected, headers, analysis });
@@ -218,28 +235,40 @@ export function createTableWorker(options: { readonly idleMs?: number } = {}): T
 
   const start: StartTableParse = (protocol, { expected, maxRows }) => {
     const id = nextId++;
-    const job: Job = { protocol, rows: 0, inFlight: 0 };
+    const job: Job = { protocol, ring: takeRing(), nextSlot: 0, rows: 0, inFlight: 0 };
     jobs.set(id, job);
     clearTimeout(idle);
     try {
-      post({ type: 'start', id, protocol, maxRows, ...(expected === undefined ? {} : { expected }) });
+      post({
+        type: 'start',
+        id,
+        protocol,
+        maxRows,
+        ring: job.ring!.buffer as SharedArrayBuffer,
+        ...(expected === undefined ? {} : { expected }),
+      });
     } catch (error) {
       jobs.delete(id); // no thread could be started: this poll fails (internal), the next one tries again
       throw error;
     }
-    return {
-      push(chunk) {
+    const room = () => new Promise<void>((resolve) => (job.resume = resolve));
+    /** Copies `chunk` into the ring slot by slot; when the ring is full, the rest waits for the worker. */
+    const send = (chunk: Uint8Array): Promise<void> | undefined => {
+      for (let offset = 0; offset < chunk.length; ) {
         if (job.failure !== undefined) return undefined;
-        // A chunk that is the whole of its ArrayBuffer is moved; one that shares it (a pooled
-        // Buffer) is copied first, or its neighbours would go with it.
-        const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : Uint8Array.prototype.slice.call(chunk);
-        job.inFlight += own.byteLength;
-        post({ type: 'chunk', id, chunk: own }, [own.buffer as ArrayBuffer]);
-        if (job.inFlight <= MAX_IN_FLIGHT) return undefined;
-        return new Promise<void>((resolve) => {
-          job.resume = resolve;
-        });
-      },
+        if (job.inFlight === SLOTS) return room().then(() => send(chunk.subarray(offset)));
+        const bytes = Math.min(SLOT_BYTES, chunk.length - offset);
+        const slot = job.nextSlot;
+        job.nextSlot = (slot + 1) % SLOTS;
+        job.ring!.set(chunk.subarray(offset, offset + bytes), slot * SLOT_BYTES);
+        job.inFlight++;
+        post({ type: 'chunk', id, slot, bytes });
+        offset += bytes;
+      }
+      return job.inFlight === SLOTS ? room() : undefined;
+    };
+    return {
+      push: send,
       get rows() {
         return job.rows;
       },
