@@ -27,9 +27,11 @@ export interface TableAnalysis {
 }
 
 export async function analyseTable(table: SessionTable, options: AnalysisOptions): Promise<TableAnalysis> {
-  const subscribers = await mapAndComputeSubscribersInSlices(table, options.clients);
+  // First: its count of distinct BIB entries sizes the subscribers' table of BIB entry owners.
+  const aggregate = await aggregateTableInSlices(table);
+  const subscribers = await mapAndComputeSubscribersInSlices(table, options.clients, aggregate.bibEntries);
   return {
-    aggregate: await aggregateTableInSlices(table),
+    aggregate,
     subscribers: subscribers.report,
     // After the subscribers: "distinct subscribers per destination" reuses their client → subscriber map.
     destinations: await computeDestinationsInSlices(table, subscribers.map, options.destinationsTop),

@@ -112,8 +112,10 @@ export async function computeSubscribersInSlices(table: SessionTable, options: S
 export async function mapAndComputeSubscribersInSlices(
   table: SessionTable,
   options: SubscriberOptions,
+  /** The table's distinct BIB entries, when known (its aggregate): sizes the owners' table once. */
+  bibEntries?: number,
 ): Promise<{ report: SubscriberReport; map: SubscriberMap }> {
-  const counter = createSubscriberCounter(table, options);
+  const counter = createSubscriberCounter(table, options, bibEntries);
   await inSlices(table.ipv6Remotes.size, SLICE_ADDRESSES, counter.mapAddresses);
   await inSlices(table.length, SLICE_ROWS, counter.addRows);
   await inSlices(counter.subscriberIds, SLICE_SUBSCRIBERS, counter.rankSubscribers);
@@ -162,7 +164,7 @@ function subscriberLabel(groups: readonly number[], prefixLength: number): strin
   return prefixLength === 128 ? text : `${text}/${prefixLength}`;
 }
 
-function createSubscriberCounter(table: SessionTable, options: SubscriberOptions) {
+function createSubscriberCounter(table: SessionTable, options: SubscriberOptions, expectedBibEntries?: number) {
   checkOptions(options);
   const { prefixLength, top } = options;
   const masks = groupMasks(prefixLength);
@@ -197,7 +199,7 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
   // Allocated once the addresses are mapped (the subscriber count is known only then).
   let sessions: Uint32Array | null = null;
   let bibEntries: Uint32Array | null = null;
-  const owners = createBibOwners();
+  const owners = createBibOwners(expectedBibEntries);
   /** Owners of the BIB entries marked SHARED, by pool4 address id * 65536 + port. */
   const shared = new Map<number, Set<number>>();
 
