@@ -5,14 +5,14 @@
  *
  * Twice: as the issue defines the floor (the stream read the usual way, a new
  * 64 KiB Buffer per read), then into four reused buffers with the socket's
- * `onread` option, as the exporter reads jool's pipe since the fifth pass
- * (src/jool/pipe-reader.ts). The targets are against the first; the second is
+ * `onread` option: the exporter's own reader (src/jool/pipe-reader.ts, from dist/),
+ * as it reads jool's pipe since the fifth pass. The targets are against the first; the second is
  * what reading alone costs the exporter now.
  * Prints {"seconds", "cpuSeconds" (this process only, not cat), "bytes",
  * "reused": {"seconds", "cpuSeconds"}}.
  */
 import { spawn } from 'node:child_process';
-import { Socket } from 'node:net';
+import { readPipe } from '../dist/src/jool/pipe-reader.js';
 
 const files = process.argv.slice(2);
 
@@ -35,30 +35,11 @@ async function asStream(stdout) {
   return bytes;
 }
 
-const buffers = Array.from({ length: 4 }, () => new Uint8Array(64 * 1024));
-function intoReusedBuffers(stdout) {
-  // The same takeover of the pipe's handle as pipe-reader.ts, before anything is read.
-  const handle = stdout._handle;
-  handle.readStop();
-  handle.reading = false;
-  stdout._handle = null;
+/** The exporter's own reader (its takeover of the pipe and its four reused buffers), from dist/. */
+async function intoReusedBuffers(stdout) {
   let bytes = 0;
-  let next = 0;
-  return new Promise((resolve) => {
-    const socket = new Socket({
-      handle,
-      readable: true,
-      writable: false,
-      onread: {
-        buffer: () => buffers[next++ % buffers.length],
-        callback: (n) => {
-          bytes += n;
-        },
-      },
-    });
-    socket.on('close', () => resolve(bytes));
-    socket.resume();
-  });
+  for await (const chunk of readPipe(stdout).chunks) bytes += chunk.length;
+  return bytes;
 }
 
 const floor = await readAll(asStream);
