@@ -10,6 +10,7 @@
  * stops the parse.
  */
 import { NO_STATE, PROTOCOL_CSV_NAME, type Protocol, SESSION_CSV_HEADER, TCP_STATES } from '../model.js';
+import { NOT_IPV6, scanIPv6Bytes } from '../table/address-bytes.js';
 import type { Interner } from '../table/interner.js';
 import { createSessionTableBuilder, type RowValues, type SessionTable, type TableSize } from '../table/session-table.js';
 import { parseExpiryBytes } from './expiry.js';
@@ -94,6 +95,8 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
   // Where the last scan stopped (the field's comma, or the line's newline), and why a row failed.
   let at = 0;
   let reason = '';
+  // The IPv6 local address, scanned before the IPv4 remote and interned after it.
+  const localWords = new Uint32Array(4);
 
   /** Address field `column` starting at `at`: its interned id, or -1 (`reason` says why). Leaves `at` after its comma. */
   function address(bytes: Uint8Array, column: number, interner: Interner): number {
@@ -141,8 +144,20 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
     if (row.ipv6Remote < 0) return false;
     row.ipv6RemotePort = port(bytes, 2);
     if (row.ipv6RemotePort < 0) return false;
-    row.ipv6Local = address(bytes, 3, ipv6Locals);
-    if (row.ipv6Local < 0) return false;
+    // The IPv6 local is checked here, in column order, but looked up once the IPv4 remote's id is
+    // known: it is usually that address embedded in pool6 (IPv6Interner.internLocal).
+    const localStart = at;
+    const localStop = fieldEnd(bytes, localStart);
+    if (bytes[localStop] === NEWLINE) {
+      reason = TOO_FEW[3]!;
+      return false;
+    }
+    const localSpelling = scanIPv6Bytes(bytes, localStart, localStop, localWords);
+    if (localSpelling === NOT_IPV6) {
+      reason = BAD[3]!;
+      return false;
+    }
+    at = localStop + 1;
     row.ipv6LocalPort = port(bytes, 4);
     if (row.ipv6LocalPort < 0) return false;
     row.ipv4Local = address(bytes, 5, ipv4Locals);
@@ -153,6 +168,15 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
     if (row.ipv4Remote < 0) return false;
     row.ipv4RemotePort = port(bytes, 8);
     if (row.ipv4RemotePort < 0) return false;
+    row.ipv6Local = ipv6Locals.internLocal(
+      bytes,
+      localStart,
+      localStop,
+      localSpelling,
+      localWords,
+      row.ipv4Remote,
+      ipv4Remotes.address(row.ipv4Remote),
+    );
     const expiryStart = at;
     const expiryStop = fieldEnd(bytes, expiryStart);
     if (hasState) {

@@ -8,6 +8,7 @@
  * without a final newline. The sessions are kept beside the text: they are what a parser must find.
  */
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { REFERENCE_TCP_STATES, type RefProtocol, type RefSession } from './reference-session-parser.js';
 
 export type Dialect = 'jool4' | 'jool3';
@@ -74,7 +75,28 @@ export const ipv6 = fc.oneof(
 
 export const ipv4 = fc.oneof(fc.constantFrom('192.0.2.1', '0.0.0.0', '255.255.255.255', '10.0.0.1'), fc.ipV4());
 
+/**
+ * How a session's IPv6 local address is written: unrelated to its IPv4 remote (random), or that
+ * address embedded in a /96 pool6 as Jool translates it, canonically (in either of two prefixes,
+ * so a table can hold both) or in another spelling (dotted tail, upper case). The parser finds
+ * the embedded ones by the IPv4 remote's id (IPv6Interner.internLocal): these cover it.
+ */
+const localStyle = fc.constantFrom('random', 'embedded', 'embedded', 'other-prefix', 'dotted', 'upper');
+
+function withLocal([session, style]: [RefSession, string]): RefSession {
+  if (style === 'random') return session;
+  const prefix = style === 'other-prefix' ? '2001:db8:64::' : '64:ff9b::';
+  const dotted = `${prefix}${session.ipv4Remote}`;
+  const canonical = ipaddr.IPv6.parse(dotted).toRFC5952String();
+  const ipv6Local = style === 'dotted' ? dotted : style === 'upper' ? canonical.toUpperCase() : canonical;
+  return { ...session, ipv6Local };
+}
+
 export function sessionOf(protocol: RefProtocol): fc.Arbitrary<RefSession> {
+  return fc.tuple(sessionFields(protocol), localStyle).map(withLocal);
+}
+
+function sessionFields(protocol: RefProtocol): fc.Arbitrary<RefSession> {
   return fc.record({
     ipv6Remote: ipv6,
     ipv6RemotePort: port,

@@ -1,4 +1,6 @@
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
+import { scanIPv6Bytes } from '../../src/table/address-bytes.js';
 import { createIPv4Interner, createIPv6Interner } from '../../src/table/interner.js';
 import { randomInt, rng } from './support.js';
 
@@ -204,6 +206,33 @@ describe('address interners', () => {
       expect(v6.values).toEqual([...new Set(texts6)]);
       expect(v4i.values).toEqual([...new Set(texts4)]);
     }
+  });
+
+  it("internLocal gives intern's id, whether the address embeds its IPv4 remote in the first /96 seen or not", () => {
+    const random = rng(16);
+    const remotes = createIPv4Interner();
+    const viaLocal = createIPv6Interner();
+    const viaIntern = createIPv6Interner();
+    const words = new Uint32Array(4);
+    const prefixes = ['64:ff9b::', '2001:db8:64::', '64:ff9b:1::'];
+    for (let i = 0; i < 20_000; i++) {
+      // Up to 3000 distinct IPv4 remotes (the ids outgrow the first array), a few spelt otherwise.
+      const ipv4 = v4(0xc0000000 + randomInt(random, 0, 3000));
+      const prefix = prefixes[randomInt(random, 0, 9) < 8 ? 0 : randomInt(random, 1, 2)]!;
+      const embedded = ipaddr.IPv6.parse(`${prefix}${ipv4}`).toRFC5952String();
+      const spellings = [embedded, `${prefix}${ipv4}`, embedded.toUpperCase(), `2001:db8::${randomInt(random, 1, 50).toString(16)}`];
+      const text = spellings[randomInt(random, 0, 9) < 7 ? 0 : randomInt(random, 1, 3)]!;
+      const ipv4Id = remotes.internString(ipv4);
+      // The IPv4 remote of a row need not be the one embedded: sometimes it is another one.
+      const remoteId = randomInt(random, 0, 9) < 9 ? ipv4Id : remotes.internString(v4(randomInt(random, 0, 2 ** 32 - 1)));
+      const b = bytes(text);
+      const spelling = scanIPv6Bytes(b, 0, b.length, words);
+      const id = viaLocal.internLocal(b, 0, b.length, spelling, words, remoteId, remotes.address(remoteId));
+      expect(id, text).toBe(viaIntern.internString(text));
+      expect(viaLocal.values[id]).toBe(text);
+    }
+    expect(viaLocal.values).toEqual(viaIntern.values);
+    expect(viaLocal.size).toBeGreaterThan(3000);
   });
 
   it('internString and intern agree', () => {
