@@ -32,8 +32,9 @@ for (const protocol of ['tcp', 'udp', 'icmp']) {
     for (let at = 0; at < bytes.length; at += 65536) parser.push(bytes.subarray(at, at + 65536));
     return parser.finish();
   });
-  stage('aggregate', () => aggregateTable(parsed.table));
-  stage('subscribers', () => computeSubscribers(parsed.table, { prefixLength: 56, top: 10 }));
+  const aggregate = stage('aggregate', () => aggregateTable(parsed.table));
+  // As a poll does: told what the aggregate found about the BIB entries.
+  stage('subscribers', () => computeSubscribers(parsed.table, { prefixLength: 56, top: 10 }, aggregate));
   stage('pool4', () => computePool4(pool4, parsed.table));
 }
 for (const [name, ms] of Object.entries(totals)) console.log(`${name.padEnd(12)} ${ms.toFixed(0).padStart(6)} ms CPU`);

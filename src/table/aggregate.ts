@@ -24,6 +24,12 @@ export interface TableAggregate {
   readonly expirySumSeconds: number;
   /** Distinct IPv4 transport addresses (IPv4 Local address + L4-ID): the BIB entries in use. */
   readonly bibEntries: number;
+  /**
+   * Every BIB entry's sessions are consecutive rows, as Jool prints them (one BIB entry's sessions
+   * after another's). Not a metric: it lets the subscribers count BIB entries run by run, without
+   * a table of owners (subscribers.ts).
+   */
+  readonly bibEntriesInRuns: boolean;
   /** Distinct IPv6 Remote addresses. */
   readonly clients: number;
 }
@@ -50,6 +56,10 @@ function createAggregator(table: SessionTable) {
   let bibEntries = 0;
   let clients = 0;
   let expirySumMs = 0;
+  // The BIB entry of the last row added (across slices), and whether a BIB entry came back after another.
+  let lastAddress = -1;
+  let lastPort = -1;
+  let bibEntriesInRuns = true;
 
   function addRows(from: number, to: number): void {
     // Columns and running totals in locals for the loop (a closure variable is a memory access per row).
@@ -59,6 +69,9 @@ function createAggregator(table: SessionTable) {
     let sum = 0;
     let bib = 0;
     let seen = 0;
+    let previousAddress = lastAddress;
+    let previousPort = lastPort;
+    let inRuns = bibEntriesInRuns;
     for (let i = from; i < to; i++) {
       const state = states[i]!;
       if (state < stateCount) tcpStates[state]!++;
@@ -70,7 +83,12 @@ function createAggregator(table: SessionTable) {
       while (b < bounds && expires > boundsMs[b]!) b++;
       if (b < bounds) bucketCounts[b]!++;
 
-      if (bibSeen.add(ipv4Local[i]!, ipv4LocalPort[i]!)) bib++;
+      const address = ipv4Local[i]!;
+      const port = ipv4LocalPort[i]!;
+      if (bibSeen.add(address, port)) bib++;
+      else if (address !== previousAddress || port !== previousPort) inRuns = false; // seen, but not in the row before
+      previousAddress = address;
+      previousPort = port;
 
       const client = ipv6Remote[i]!;
       if (clientSeen[client] === 0) {
@@ -81,6 +99,9 @@ function createAggregator(table: SessionTable) {
     expirySumMs += sum;
     bibEntries += bib;
     clients += seen;
+    lastAddress = previousAddress;
+    lastPort = previousPort;
+    bibEntriesInRuns = inRuns;
   }
 
   function result(): TableAggregate {
@@ -92,6 +113,7 @@ function createAggregator(table: SessionTable) {
       expiryBuckets,
       expirySumSeconds: expirySumMs / 1000,
       bibEntries,
+      bibEntriesInRuns,
       clients,
     };
   }

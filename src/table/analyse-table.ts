@@ -27,9 +27,9 @@ export interface TableAnalysis {
 }
 
 export async function analyseTable(table: SessionTable, options: AnalysisOptions): Promise<TableAnalysis> {
-  // First: its count of distinct BIB entries sizes the subscribers' table of BIB entry owners.
+  // First: what it finds about the BIB entries spares the subscribers their table of owners, or sizes it.
   const aggregate = await aggregateTableInSlices(table);
-  const subscribers = await mapAndComputeSubscribersInSlices(table, options.clients, aggregate.bibEntries);
+  const subscribers = await mapAndComputeSubscribersInSlices(table, options.clients, aggregate);
   return {
     aggregate,
     subscribers: subscribers.report,

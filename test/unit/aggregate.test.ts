@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NO_STATE, type Protocol, TCP_STATES } from '../../src/model.js';
 import { parseSessionCsv } from '../../src/parse/session-csv.js';
+import { SLICE_ROWS } from '../../src/slices.js';
 import { aggregateTable, aggregateTableInSlices, EXPIRY_BUCKETS_SECONDS, type TableAggregate } from '../../src/table/aggregate.js';
 import { createSessionTableBuilder, emptySessionTable, type SessionTable } from '../../src/table/session-table.js';
 import { fixture, type RefRow, randomInt, referenceParse, rng } from './support.js';
@@ -16,6 +17,7 @@ function referenceAggregate(rows: RefRow[]) {
     expiryBuckets,
     expirySumSeconds: expirySumMs / 1000,
     bibEntries: new Set(rows.map((r) => `${r.ipv4Local}#${r.ipv4LocalPort}`)).size,
+    bibEntriesInRuns: expect.any(Boolean),
     clients: new Set(rows.map((r) => r.ipv6Remote)).size,
   };
 }
@@ -91,10 +93,84 @@ describe('aggregateTable on the captures', () => {
       expiryBuckets: EXPIRY_BUCKETS_SECONDS.map(() => 0),
       expirySumSeconds: 0,
       bibEntries: 0,
+      bibEntriesInRuns: true,
       clients: 0,
     };
     expect(aggregateTable(emptySessionTable('tcp'))).toEqual(expected);
     expect(await aggregateTableInSlices(emptySessionTable('udp'))).toEqual(expected);
+  });
+});
+
+describe("aggregateTable: BIB entries in runs (each one's sessions consecutive, as Jool prints them)", () => {
+  /** A table whose rows have these BIB entries ([pool4 address, port]), in this order. */
+  function tableOf(entries: ReadonlyArray<readonly [string, number]>): SessionTable {
+    const builder = createSessionTableBuilder('udp');
+    const client = builder.ipv6Remotes.internString('2001:db8::1');
+    const local = builder.ipv6Locals.internString('64:ff9b::1');
+    const remote = builder.ipv4Remotes.internString('198.51.100.1');
+    for (const [pool4, port] of entries) {
+      builder.append({
+        ipv6Remote: client,
+        ipv6RemotePort: 1,
+        ipv6Local: local,
+        ipv6LocalPort: 2,
+        ipv4Local: builder.ipv4Locals.internString(pool4),
+        ipv4LocalPort: port,
+        ipv4Remote: remote,
+        ipv4RemotePort: 4,
+        expiresMs: 1000,
+        state: NO_STATE,
+      });
+    }
+    return builder.finish();
+  }
+  const a = '192.0.2.1';
+  const b = '192.0.2.2';
+  const repeat = (entry: readonly [string, number], n: number) => Array.from({ length: n }, () => entry);
+
+  it.each([
+    ['one row', [[a, 1]], true],
+    [
+      'one entry after another',
+      [
+        [a, 1],
+        [a, 1],
+        [a, 2],
+        [b, 2],
+        [b, 1],
+      ],
+      true,
+    ],
+    [
+      'an entry back after another port',
+      [
+        [a, 1],
+        [a, 2],
+        [a, 1],
+      ],
+      false,
+    ],
+    [
+      'an entry back after another address',
+      [
+        [a, 1],
+        [b, 1],
+        [a, 1],
+      ],
+      false,
+    ],
+  ] as const)('%s: %s', async (_, entries, expected) => {
+    const table = tableOf(entries);
+    expect(aggregateTable(table).bibEntriesInRuns).toBe(expected);
+    expect((await aggregateTableInSlices(table)).bibEntriesInRuns).toBe(expected);
+  });
+
+  it('across slices: a run that goes on past a slice is one run; an entry back in a later slice is not', async () => {
+    const onePastSlice = tableOf([...repeat([a, 1], SLICE_ROWS + 5), ...repeat([a, 2], 3)]);
+    expect((await aggregateTableInSlices(onePastSlice)).bibEntriesInRuns).toBe(true);
+    const back = tableOf([[a, 1], ...repeat([a, 2], SLICE_ROWS), [a, 1]]);
+    expect(aggregateTable(back).bibEntriesInRuns).toBe(false);
+    expect((await aggregateTableInSlices(back)).bibEntriesInRuns).toBe(false);
   });
 });
 

@@ -197,6 +197,8 @@ function csvOf(rows: ReadonlyArray<readonly [string, string, number]>): string {
 function check(table: SessionTable, rows: readonly RefRow[], prefixLength: number, top: number): SubscriberReport {
   const report = computeSubscribers(table, { prefixLength, top });
   expect(report).toEqual(referenceSubscribers(rows, prefixLength, top));
+  // Told what the aggregate found, as a poll does (BIB entries in runs: no table of owners): the same.
+  expect(computeSubscribers(table, { prefixLength, top }, aggregateTable(table))).toEqual(report);
   return report;
 }
 
@@ -509,6 +511,29 @@ describe('BIB entry attribution', () => {
     expect(report.bibEntriesPerSubscriber.sum).toBe(4);
     // In one /32, the three are one subscriber again: no double count.
     expect(check(table, rows, 32, 10).topByBibEntries).toEqual([{ subscriber: '2001:db8::/32', value: 2 }]);
+  });
+
+  it('malformed data in runs: a BIB entry whose run holds two (or three) subscribers counts for each', () => {
+    const { table, rows } = tableFromCsv(
+      'udp',
+      csvOf([
+        ['2001:db8:1::1', '192.0.2.1', 7],
+        ['2001:db8:2::1', '192.0.2.1', 7],
+        ['2001:db8:1::1', '192.0.2.1', 7],
+        ['2001:db8:3::1', '192.0.2.1', 7],
+        ['2001:db8:2::1', '192.0.2.1', 7],
+        ['2001:db8:1::1', '192.0.2.1', 8],
+        ['2001:db8:2::1', '192.0.2.2', 8],
+      ]),
+    );
+    expect(aggregateTable(table).bibEntriesInRuns).toBe(true);
+    const report = check(table, rows, 128, 10);
+    expect(report.topByBibEntries).toEqual([
+      { subscriber: '2001:db8:1::1', value: 2 },
+      { subscriber: '2001:db8:2::1', value: 2 },
+      { subscriber: '2001:db8:3::1', value: 1 },
+    ]);
+    expect(check(table, rows, 32, 10).topByBibEntries).toEqual([{ subscriber: '2001:db8::/32', value: 3 }]);
   });
 
   it('clients whose rows were all rejected by the parser are no subscribers', () => {
