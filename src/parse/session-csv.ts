@@ -112,6 +112,38 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
     return id;
   }
 
+  // Where the client (column 1) and pool4 address (column 5) of the row before were in the buffer
+  // being parsed ([start, end), -1 when not in this buffer) and their ids: Jool prints a BIB
+  // entry's sessions together and pool4 has few addresses, so these often repeat the row before.
+  const previousClient = new Int32Array([-1, 0, 0]);
+  const previousPool4 = new Int32Array([-1, 0, 0]);
+
+  /**
+   * address(), first comparing the field with the same column of the row before, byte for byte: the
+   * same text is the same id, with no parse and no lookup. (The comparison cannot run past the
+   * line: the text before holds no newline, so it differs at the latest there.)
+   */
+  function repeatedAddress(bytes: Uint8Array, column: number, interner: Interner, previous: Int32Array): number {
+    const start = at;
+    const previousStart = previous[0]!;
+    if (previousStart >= 0) {
+      const length = previous[1]! - previousStart;
+      let k = 0;
+      while (k < length && bytes[start + k] === bytes[previousStart + k]) k++;
+      if (k === length && bytes[start + k] === COMMA) {
+        at = start + length + 1;
+        return previous[2]!;
+      }
+    }
+    const id = address(bytes, column, interner);
+    if (id >= 0) {
+      previous[0] = start;
+      previous[1] = at - 1;
+      previous[2] = id;
+    }
+    return id;
+  }
+
   /** Port field `column` starting at `at` (1 to 5 digits, at most 65535), or -1. Leaves `at` after its comma. */
   function port(bytes: Uint8Array, column: number): number {
     const start = at;
@@ -140,7 +172,7 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
       return false;
     }
     at = start + protocolName.length;
-    row.ipv6Remote = address(bytes, 1, ipv6Remotes);
+    row.ipv6Remote = repeatedAddress(bytes, 1, ipv6Remotes, previousClient);
     if (row.ipv6Remote < 0) return false;
     row.ipv6RemotePort = port(bytes, 2);
     if (row.ipv6RemotePort < 0) return false;
@@ -160,7 +192,7 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
     at = localStop + 1;
     row.ipv6LocalPort = port(bytes, 4);
     if (row.ipv6LocalPort < 0) return false;
-    row.ipv4Local = address(bytes, 5, ipv4Locals);
+    row.ipv4Local = repeatedAddress(bytes, 5, ipv4Locals, previousPool4);
     if (row.ipv4Local < 0) return false;
     row.ipv4LocalPort = port(bytes, 6);
     if (row.ipv4LocalPort < 0) return false;
@@ -233,6 +265,8 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
 
   /** Every line in bytes[start, end), where bytes[end - 1] is a newline. */
   function parseLines(bytes: Uint8Array, start: number, end: number): void {
+    previousClient[0] = -1; // another buffer: the rows before are elsewhere
+    previousPool4[0] = -1;
     while (start < end) {
       const first = bytes[start];
       let newline: number;
