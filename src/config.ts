@@ -102,8 +102,8 @@ export const FLAGS: readonly FlagSpec[] = [
     boolean: true,
     default: 'false',
     help:
-      'Parse and analyse the session tables on the main thread, in slices, instead of on a worker thread: about 30 MB ' +
-      'less peak memory and about 15% less CPU at a million sessions, but scrapes during a big poll wait up to twice as ' +
+      'Parse and analyse the session tables on the main thread, in slices, instead of on a worker thread: about 40 MB ' +
+      'less peak memory and a little less CPU (up to 15%) at a million sessions, but scrapes during a big poll wait up to twice as ' +
       'long (docs/performance.md). For a machine with one core.',
   },
   {
