@@ -211,9 +211,14 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
     }
   }
 
-  // Allocated once the addresses are mapped (the subscriber count is known only then).
   let sessions: Uint32Array | null = null;
   let bibEntries: Uint32Array | null = null;
+  /** Sessions and BIB entries per subscriber id: made once the addresses are mapped (the subscriber count is known only then). */
+  function counters(): readonly [Uint32Array, Uint32Array] {
+    sessions ??= new Uint32Array(labels.length);
+    bibEntries ??= new Uint32Array(labels.length);
+    return [sessions, bibEntries];
+  }
   const inRuns = bib?.bibEntriesInRuns === true;
   const owners = inRuns ? null : createBibOwners(bib?.bibEntries);
   /** Owners of the BIB entries marked SHARED, by pool4 address id * 65536 + port. */
@@ -227,13 +232,8 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
 
   /** The rows' sessions and BIB entries, each BIB entry counted where its run starts. */
   function addRowsInRuns(from: number, to: number): void {
-    sessions ??= new Uint32Array(labels.length);
-    bibEntries ??= new Uint32Array(labels.length);
-    const sessionCounts = sessions;
-    const bibCounts = bibEntries;
-    const remote = table.ipv6Remote;
-    const pool4 = table.ipv4Local;
-    const pool4Port = table.ipv4LocalPort;
+    const [sessionCounts, bibCounts] = counters();
+    const { ipv6Remote: remote, ipv4Local: pool4, ipv4LocalPort: pool4Port } = table;
     for (let i = from; i < to; i++) {
       const subscriber = subscriberOf[remote[i]!]!;
       sessionCounts[subscriber]!++;
@@ -256,13 +256,8 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
   /** The rows' sessions and BIB entries, each BIB entry's owner looked up in `owners`. */
   function addRowsByOwner(from: number, to: number): void {
     if (owners === null) throw new Error('no table of owners: the BIB entries come in runs');
-    sessions ??= new Uint32Array(labels.length);
-    bibEntries ??= new Uint32Array(labels.length);
-    const sessionCounts = sessions;
-    const bibCounts = bibEntries;
-    const remote = table.ipv6Remote;
-    const pool4 = table.ipv4Local;
-    const pool4Port = table.ipv4LocalPort;
+    const [sessionCounts, bibCounts] = counters();
+    const { ipv6Remote: remote, ipv4Local: pool4, ipv4LocalPort: pool4Port } = table;
     let lastAddress = -1;
     let lastPort = -1;
     let lastSubscriber = -1;
@@ -304,16 +299,15 @@ function createSubscriberCounter(table: SessionTable, options: SubscriberOptions
 
   /** Histograms and top N over subscribers [from, to), once every row is counted. */
   function rankSubscribers(from: number, to: number): void {
-    sessions ??= new Uint32Array(labels.length);
-    bibEntries ??= new Uint32Array(labels.length);
+    const [sessionCounts, bibCounts] = counters();
     for (let s = from; s < to; s++) {
-      const count = sessions[s]!;
+      const count = sessionCounts[s]!;
       // The subscriber of an interned address whose rows the parser all rejected holds no session:
       // no subscriber of this table.
       if (count === 0) continue;
       subscribers++;
       sessionsRanking.offer(s, count);
-      bibRanking.offer(s, bibEntries[s]!);
+      bibRanking.offer(s, bibCounts[s]!);
     }
   }
 
