@@ -98,14 +98,19 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
   // The IPv6 local address, scanned before the IPv4 remote and interned after it.
   const localWords = new Uint32Array(4);
 
+  /** The comma ending field `column`, which starts at `at`; -1 when the line ends first (`reason` says so). */
+  function fieldStop(bytes: Uint8Array, column: number): number {
+    const stop = fieldEnd(bytes, at);
+    if (bytes[stop] !== NEWLINE) return stop;
+    reason = TOO_FEW[column]!;
+    return -1;
+  }
+
   /** Address field `column` starting at `at`: its interned id, or -1 (`reason` says why). Leaves `at` after its comma. */
   function address(bytes: Uint8Array, column: number, interner: Interner): number {
     const start = at;
-    const stop = fieldEnd(bytes, start);
-    if (bytes[stop] === NEWLINE) {
-      reason = TOO_FEW[column]!;
-      return -1;
-    }
+    const stop = fieldStop(bytes, column);
+    if (stop < 0) return -1;
     at = stop + 1;
     const id = interner.intern(bytes, start, stop);
     if (id < 0) reason = BAD[column]!;
@@ -179,11 +184,8 @@ export function createSessionCsvParser(protocol: Protocol, options: ParserOption
     // The IPv6 local is checked here, in column order, but looked up once the IPv4 remote's id is
     // known: it is usually that address embedded in pool6 (IPv6Interner.internLocal).
     const localStart = at;
-    const localStop = fieldEnd(bytes, localStart);
-    if (bytes[localStop] === NEWLINE) {
-      reason = TOO_FEW[3]!;
-      return false;
-    }
+    const localStop = fieldStop(bytes, 3);
+    if (localStop < 0) return false;
     const localSpelling = scanIPv6Bytes(bytes, localStart, localStop, localWords);
     if (localSpelling === NOT_IPV6) {
       reason = BAD[3]!;

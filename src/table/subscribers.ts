@@ -22,8 +22,8 @@
  *    a BIB entry is counted where its run of rows starts; otherwise each BIB
  *    entry (pool4 address + port) is looked up in a typed-array table of owners
  *    (bib-owners.ts). That table is hundreds of thousands of entries for a
- *    million rows, and a lookup in it a cache miss: skipping it took four fifths
- *    off this computation and ~20 MB off a big poll's peak;
+ *    million rows (~20 MB), and a lookup in it a cache miss: skipping it took
+ *    three quarters off this computation;
  *  - histograms in one pass over the S subscribers, the top N by a bounded
  *    heap (S log N), never a sort of all subscribers.
  * The sliced variant does the same work in slices (addresses, rows, subscribers),
