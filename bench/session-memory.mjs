@@ -12,12 +12,13 @@ const used = () => {
   return m.heapUsed + m.arrayBuffers;
 };
 
+/** Rows as Jool prints them: the IPv6 local is the IPv4 remote (198.51.100.x) embedded in 64:ff9b::/96. */
 function chunkOf(from, to) {
   let text = '';
   for (let i = from; i < to; i++) {
     const c = i % clients;
     text +=
-      `UDP,2001:db8::${(c >> 8).toString(16)}:${(c & 255).toString(16)},${1024 + (i % 60000)},64:ff9b::c633:${(i % 200).toString(16)},53,` +
+      `UDP,2001:db8::${(c >> 8).toString(16)}:${(c & 255).toString(16)},${1024 + (i % 60000)},64:ff9b::c633:${(0x6400 + (i % 200)).toString(16)},53,` +
       `192.0.2.${1 + (i % 4)},${1024 + (i % 64000)},198.51.100.${i % 200},53,0:04:${String(i % 60).padStart(2, '0')}.${i % 1000}\n`;
   }
   return Buffer.from(text, 'latin1');

@@ -90,7 +90,7 @@ export const FLAGS: readonly FlagSpec[] = [
     default: '10000000',
     help:
       'Most sessions one table (one protocol of one instance) may have. Past it the jool call is killed and the poll ' +
-      'fails with reason="too_large": this bounds the memory a poll takes (about 40 bytes a row; see docs/reliability.md).',
+      'fails with reason="too_large": this bounds the memory a poll takes (about 25 bytes a row held, 50 while read; see docs/reliability.md).',
   },
   {
     name: 'poll.interval',

@@ -10,7 +10,7 @@
 import { formatExpiry } from '../format/expiry.js';
 import { PROTOCOLS, TCP_STATES } from '../model.js';
 import type { ExporterStatus, InstanceStatus } from '../status/model.js';
-import type { SessionTable } from '../table/session-table.js';
+import { ipv6LocalAt, type SessionTable } from '../table/session-table.js';
 import { href, html, page, type SafeHtml } from './html.js';
 import { parseSessionQuery, QueryError, type SessionQuery } from './session-query.js';
 import { rowFilter } from './session-rows.js';
@@ -134,7 +134,7 @@ function resultTable(hits: readonly Hit[], params: Record<string, string>): Safe
 <td><a href="${filtered('instance', instance)}">${instance}</a></td><td>${t.protocol}</td>
 <td class="mono"><a class="client" href="${filtered('client', client)}">${client}</a> <span
 class="muted">#${t.ipv6RemotePort[i]!}</span></td>
-<td class="mono">${t.ipv6Locals.text(t.ipv6Local[i]!)} <span class="muted">#${t.ipv6LocalPort[i]!}</span></td>
+<td class="mono">${t.ipv6Locals.text(ipv6LocalAt(t, i))} <span class="muted">#${t.ipv6LocalPort[i]!}</span></td>
 <td class="mono"><a class="pool4" href="${filtered('pool4', pool4)}">${pool4}</a> <span class="muted">#${t.ipv4LocalPort[i]!}</span></td>
 <td class="mono"><a class="remote" href="${filtered('remote', remote)}">${remote}</a> <span
 class="muted">#${t.ipv4RemotePort[i]!}</span></td>

@@ -129,7 +129,8 @@ function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: nu
   // A chunk is passed on when it has no room for the longest row this table can have.
   const longestRow = ROW_BYTES_BESIDE_ADDRESSES + v6r.longest + v6l.longest + v4l.longest + v4r.longest;
   const size = Math.max(CHUNK_BYTES, 2 * longestRow);
-  const { ipv6Remote, ipv6RemotePort, ipv6Local, ipv6LocalPort, ipv4Local, ipv4LocalPort, ipv4Remote, ipv4RemotePort } = table;
+  const { ipv6Remote, ipv6RemotePort, ipv6Local, ipv6LocalOfRemote, ipv6LocalPort, ipv4Local, ipv4LocalPort, ipv4Remote, ipv4RemotePort } =
+    table;
   const { expiresMs, state } = table;
   let buf = buffers.take(size);
   let pos = 0;
@@ -141,7 +142,8 @@ function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: nu
     buf[pos++] = COMMA;
     pos = putUint(buf, pos, ipv6RemotePort[i]!);
     buf[pos++] = COMMA;
-    pos = putText(buf, pos, v6l, ipv6Local[i]!);
+    // The IPv6 local is usually not stored: it follows from the IPv4 remote (table/session-table.ts).
+    pos = putText(buf, pos, v6l, ipv6Local !== null ? ipv6Local[i]! : ipv6LocalOfRemote![ipv4Remote[i]!]!);
     buf[pos++] = COMMA;
     pos = putUint(buf, pos, ipv6LocalPort[i]!);
     buf[pos++] = COMMA;
@@ -153,8 +155,8 @@ function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: nu
     buf[pos++] = COMMA;
     pos = putUint(buf, pos, ipv4RemotePort[i]!);
     buf[pos++] = COMMA;
-    // formatExpiry's rounding and floor at zero, for the byte writer that wants whole milliseconds.
-    pos = putExpires(buf, pos, Math.max(0, Math.round(expiresMs[i]!)));
+    // Whole milliseconds from 0 to 2^32 - 1: the column is a Uint32Array, as the byte writer wants.
+    pos = putExpires(buf, pos, expiresMs[i]!);
     const stateBytes = STATE_BYTES[state[i]!];
     if (stateBytes !== undefined) pos = putBytes(buf, pos, stateBytes);
     buf[pos++] = NEWLINE;

@@ -7,17 +7,28 @@
  * (`00:02:57.44` is 2 min 57.044 s). Both are "an integer count of
  * milliseconds after the dot", so one rule reads both generations and no
  * dialect switch is needed here.
+ *
+ * Neither generation can print more than 2^32 - 1 ms (1193:02:47.295): the kernel module
+ * computes the expiry with jiffies_to_msecs(), which returns an unsigned int, and Jool 4 also
+ * clamps it to MAX_U32 and carries it to userspace as a u32 (src/mod/common/nl/attribute.c,
+ * `__u32 dying_time` in src/usr/nl/session.h; Jool 3.5: mod/common/nl/session.c). A larger value
+ * is not Jool's, and is rejected like any other malformed expiry. That is what lets the session
+ * table keep expiries in a Uint32Array (table/session-table.ts).
  */
 
 const COLON = 0x3a;
 const DOT = 0x2e;
 const DIGIT_0 = 0x30;
 
+/** The largest expiry Jool can print: 2^32 - 1 ms. */
+export const MAX_EXPIRY_MS = 0xffff_ffff;
+
 /** Milliseconds, or -1 when the bytes are not an expiry. */
 export function parseExpiryBytes(bytes: Uint8Array, start: number, end: number): number {
   let i = start;
   let hours = 0;
-  // Hours are unpadded and uncapped (a 2^32 ms timeout is 1193 h), 1 to 7 digits.
+  // Hours are unpadded (Jool 4) or padded to two digits (Jool 3); 7 digits at most, so that the
+  // sum below stays an exact integer before it is checked against MAX_EXPIRY_MS.
   while (i < end && bytes[i] !== COLON) {
     const digit = bytes[i]! - DIGIT_0;
     if (digit < 0 || digit > 9 || i - start >= 7) return -1;
@@ -39,7 +50,8 @@ export function parseExpiryBytes(bytes: Uint8Array, start: number, end: number):
       millis = millis * 10 + digit;
     }
   }
-  return ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis;
+  const ms = ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis;
+  return ms > MAX_EXPIRY_MS ? -1 : ms;
 }
 
 function twoDigits(bytes: Uint8Array, at: number, end: number): number {

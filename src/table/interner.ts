@@ -70,6 +70,13 @@ export interface IPv6Interner extends Interner {
     ipv4Id: number,
     ipv4Address: number,
   ): number;
+  /**
+   * The id `internLocal` gave the IPv4 remote `ipv4Id` embedded in the prefix (see embeddedIds
+   * below), or -1 when it gave none. Before seal() only.
+   */
+  embeddedId(ipv4Id: number): number;
+  /** embeddedId() for the IPv4 remotes 0 to `ipv4Count` - 1, as an array of its own. Before seal() only. */
+  embeddedIds(ipv4Count: number): Int32Array;
   /** A sealed interner's arrays (`bits`: four words per id), to rebuild it elsewhere (restoreIPv6Interner). */
   parts(): InternerParts;
 }
@@ -406,6 +413,14 @@ export function createIPv6Interner(expected = 0): IPv6Interner {
     return id;
   }
 
+  const embeddedId = (ipv4Id: number) => (ipv4Id < embeddedIds.length ? embeddedIds[ipv4Id]! - 1 : -1);
+  const embeddedIdsOf = (ipv4Count: number) => {
+    if (table === SEALED) sealed();
+    const ids = new Int32Array(ipv4Count);
+    for (let i = 0; i < ipv4Count; i++) ids[i] = embeddedId(i);
+    return ids;
+  };
+
   const seal = () => {
     table = SEALED;
     lastId = -1;
@@ -418,7 +433,13 @@ export function createIPv6Interner(expected = 0): IPv6Interner {
     if (table !== SEALED) throw new Error('only a sealed interner has parts');
     return { ...store.texts(), bits: words };
   };
-  return Object.assign(internerOf(store, intern, seal), { word: (id: number, word: number) => words[id * 4 + word]!, internLocal, parts });
+  return Object.assign(internerOf(store, intern, seal), {
+    word: (id: number, word: number) => words[id * 4 + word]!,
+    internLocal,
+    embeddedId,
+    embeddedIds: embeddedIdsOf,
+    parts,
+  });
 }
 
 /** The sealed interner whose parts these are (IPv6Interner.parts), on this thread. */
@@ -427,6 +448,8 @@ export function restoreIPv6Interner(parts: InternerParts): IPv6Interner {
   return Object.assign(internerOf(createTextStore(0, 0, parts), sealed, noop), {
     word: (id: number, word: number) => words[id * 4 + word]!,
     internLocal: sealed,
+    embeddedId: sealed,
+    embeddedIds: sealed,
     parts: () => parts,
   });
 }

@@ -1,8 +1,17 @@
 /**
  * One session table (one protocol of one Jool instance, as of one poll), stored
- * column by column in typed arrays: 33 bytes a row plus one string per
+ * column by column in typed arrays: 23 bytes a row plus one string per
  * distinct address, instead of the ~100 bytes a row of Jool's CSV takes. This
  * is what keeps a million-session table well below the size of its CSV.
+ *
+ * Two columns are usually not stored, because NAT64 makes them copies of others (RFC 6146,
+ * RFC 6052), as in every table Jool prints with one pool6 prefix (see docs/performance.md):
+ * - the IPv6 local address is the IPv4 remote embedded in pool6: `ipv6Local` is then null, and
+ *   `ipv6LocalOfRemote` maps each IPv4 remote's id to that address's id (ipv6LocalAt());
+ * - the IPv6 local L4-ID is the IPv4 remote port (TCP, UDP: the destination port is not
+ *   translated) or the IPv6 remote's (ICMP: both IPv6 L4-IDs are the ICMPv6 identifier):
+ *   `ipv6LocalPort` is then that very array.
+ * One row that breaks the rule and the builder stores the column after all, for every row.
  */
 import type { Protocol } from '../model.js';
 import { createIPv4Interner, createIPv6Interner, type IPv4Interner, type IPv6Interner } from './interner.js';
@@ -13,8 +22,14 @@ export interface SessionTable {
   /** Ids into `ipv6Remotes` (the clients). */
   readonly ipv6Remote: Uint32Array;
   readonly ipv6RemotePort: Uint16Array;
-  /** Ids into `ipv6Locals` (pool6 + embedded IPv4 destination). */
-  readonly ipv6Local: Uint32Array;
+  /**
+   * Ids into `ipv6Locals` (pool6 + embedded IPv4 destination); null when every row's is its IPv4
+   * remote embedded in pool6, found through `ipv6LocalOfRemote`. Read it with ipv6LocalAt().
+   */
+  readonly ipv6Local: Uint32Array | null;
+  /** When `ipv6Local` is null: by IPv4 remote id, the id in `ipv6Locals` of that address embedded in pool6. */
+  readonly ipv6LocalOfRemote: Int32Array | null;
+  /** Its own column, or (the usual case) the same array as `ipv4RemotePort` (TCP, UDP) or `ipv6RemotePort` (ICMP). */
   readonly ipv6LocalPort: Uint16Array;
   /** Ids into `ipv4Locals` (pool4 addresses: with the port, the BIB entry). */
   readonly ipv4Local: Uint32Array;
@@ -22,8 +37,8 @@ export interface SessionTable {
   /** Ids into `ipv4Remotes` (the IPv4 servers). */
   readonly ipv4Remote: Uint32Array;
   readonly ipv4RemotePort: Uint16Array;
-  /** Milliseconds until the session expires, as of the poll. */
-  readonly expiresMs: Float64Array;
+  /** Milliseconds until the session expires, as of the poll: at most 2^32 - 1, as Jool prints them (parse/expiry.ts). */
+  readonly expiresMs: Uint32Array;
   /** Index into TCP_STATES, or NO_STATE for UDP and ICMP. */
   readonly state: Uint8Array;
   readonly ipv6Remotes: IPv6Interner;
@@ -86,13 +101,14 @@ interface Block {
   readonly rows: number;
   readonly ipv6Remote: Uint32Array;
   readonly ipv6RemotePort: Uint16Array;
-  readonly ipv6Local: Uint32Array;
-  readonly ipv6LocalPort: Uint16Array;
+  /** null while no row needed it stored (see the top of this file): the same in every block. */
+  ipv6Local: Uint32Array | null;
+  ipv6LocalPort: Uint16Array | null;
   readonly ipv4Local: Uint32Array;
   readonly ipv4LocalPort: Uint16Array;
   readonly ipv4Remote: Uint32Array;
   readonly ipv4RemotePort: Uint16Array;
-  readonly expiresMs: Float64Array;
+  readonly expiresMs: Uint32Array;
   readonly state: Uint8Array;
 }
 
@@ -111,18 +127,28 @@ export const COLUMNS: readonly Column[] = [
   'state',
 ];
 
-function newBlock(rows: number): Block {
+/** The row's IPv6 local address id, from the column or from its IPv4 remote. */
+export function ipv6LocalAt(table: Pick<SessionTable, 'ipv6Local' | 'ipv6LocalOfRemote' | 'ipv4Remote'>, i: number): number {
+  return table.ipv6Local !== null ? table.ipv6Local[i]! : table.ipv6LocalOfRemote![table.ipv4Remote[i]!]!;
+}
+
+/** The column the IPv6 local L4-ID equals in every row NAT64 makes (see the top of this file). */
+function localPortSource(protocol: Protocol, columns: Pick<Block, 'ipv6RemotePort' | 'ipv4RemotePort'>): Uint16Array {
+  return protocol === 'icmp' ? columns.ipv6RemotePort : columns.ipv4RemotePort;
+}
+
+function newBlock(rows: number, stored: { ipv6Local: boolean; ipv6LocalPort: boolean }): Block {
   return {
     rows,
     ipv6Remote: new Uint32Array(rows),
     ipv6RemotePort: new Uint16Array(rows),
-    ipv6Local: new Uint32Array(rows),
-    ipv6LocalPort: new Uint16Array(rows),
+    ipv6Local: stored.ipv6Local ? new Uint32Array(rows) : null,
+    ipv6LocalPort: stored.ipv6LocalPort ? new Uint16Array(rows) : null,
     ipv4Local: new Uint32Array(rows),
     ipv4LocalPort: new Uint16Array(rows),
     ipv4Remote: new Uint32Array(rows),
     ipv4RemotePort: new Uint16Array(rows),
-    expiresMs: new Float64Array(rows),
+    expiresMs: new Uint32Array(rows),
     state: new Uint8Array(rows),
   };
 }
@@ -130,7 +156,7 @@ function newBlock(rows: number): Block {
 /** The first `length` rows of `block`, as columns (no copy). */
 function firstRows(block: Block, length: number): Block {
   const out = { rows: length } as Record<string, unknown>;
-  for (const column of COLUMNS) out[column] = block[column].subarray(0, length);
+  for (const column of COLUMNS) out[column] = block[column]?.subarray(0, length) ?? null;
   return out as unknown as Block;
 }
 
@@ -141,14 +167,16 @@ function firstRows(block: Block, length: number): Block {
 function joinBlocks(blocks: readonly Block[], length: number): Block {
   const only = blocks.length === 1 ? blocks[0]! : undefined;
   if (only !== undefined && (only.rows <= BLOCK_ROWS || only.rows - length <= length * MAX_SLACK)) return firstRows(only, length);
-  const joined = newBlock(length);
+  const first = blocks[0]!;
+  const joined = newBlock(length, { ipv6Local: first.ipv6Local !== null, ipv6LocalPort: first.ipv6LocalPort !== null });
   for (const column of COLUMNS) {
     const target = joined[column];
+    if (target === null) continue;
     let at = 0;
     for (const block of blocks) {
       if (at === length) break;
       const rows = Math.min(block.rows, length - at);
-      target.set(block[column].subarray(0, rows) as never, at);
+      target.set(block[column]!.subarray(0, rows) as never, at);
       at += rows;
     }
   }
@@ -192,8 +220,11 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
   const ipv6Locals = createIPv6Interner(size?.ipv6Locals);
   const ipv4Locals = createIPv4Interner(size?.ipv4Locals);
   const ipv4Remotes = createIPv4Interner(size?.ipv4Remotes);
+  // Which of the two columns NAT64 makes copies of are stored (see the top of this file): none
+  // until a row is not such a copy.
+  const stored = { ipv6Local: false, ipv6LocalPort: false };
   const blocks: Block[] = [];
-  let block = newBlock(firstBlockRows(expectedRows));
+  let block = newBlock(firstBlockRows(expectedRows), stored);
   blocks.push(block);
   let length = 0;
   let at = 0; // next row in `block`
@@ -201,14 +232,31 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
   function nextBlock(): void {
     if (blocks.length === 1 && block.rows < BLOCK_ROWS) {
       // Still small: one bigger first block (copying at most BLOCK_ROWS / 2 rows, once).
-      const bigger = newBlock(Math.min(BLOCK_ROWS, block.rows * 4));
-      for (const column of COLUMNS) bigger[column].set(block[column] as never);
+      const bigger = newBlock(Math.min(BLOCK_ROWS, block.rows * 4), stored);
+      for (const column of COLUMNS) bigger[column]?.set(block[column] as never);
       blocks[0] = block = bigger;
       return;
     }
-    block = newBlock(BLOCK_ROWS);
+    block = newBlock(BLOCK_ROWS, stored);
     blocks.push(block);
     at = 0;
+  }
+
+  /** From now on the IPv6 local is stored: every block gets the column, the rows so far their value. */
+  function storeIPv6Local(): void {
+    stored.ipv6Local = true;
+    for (const b of blocks) {
+      const column = new Uint32Array(b.rows);
+      const rows = b === block ? at : b.rows;
+      for (let i = 0; i < rows; i++) column[i] = ipv6Locals.embeddedId(b.ipv4Remote[i]!);
+      b.ipv6Local = column;
+    }
+  }
+
+  /** From now on the IPv6 local L4-ID is stored, as storeIPv6Local(). */
+  function storeIPv6LocalPort(): void {
+    stored.ipv6LocalPort = true;
+    for (const b of blocks) b.ipv6LocalPort = localPortSource(protocol, b).slice();
   }
 
   return {
@@ -222,12 +270,17 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
     ipv4Remotes,
     append(row: RowValues): void {
       if (at === block.rows) nextBlock();
+      // Stored only once a row is not what NAT64 makes of the others (see the top of this file).
+      if (!stored.ipv6Local && ipv6Locals.embeddedId(row.ipv4Remote) !== row.ipv6Local) storeIPv6Local();
+      if (!stored.ipv6LocalPort && row.ipv6LocalPort !== (protocol === 'icmp' ? row.ipv6RemotePort : row.ipv4RemotePort)) {
+        storeIPv6LocalPort();
+      }
       const i = at++;
       length++;
       block.ipv6Remote[i] = row.ipv6Remote;
       block.ipv6RemotePort[i] = row.ipv6RemotePort;
-      block.ipv6Local[i] = row.ipv6Local;
-      block.ipv6LocalPort[i] = row.ipv6LocalPort;
+      if (block.ipv6Local !== null) block.ipv6Local[i] = row.ipv6Local;
+      if (block.ipv6LocalPort !== null) block.ipv6LocalPort[i] = row.ipv6LocalPort;
       block.ipv4Local[i] = row.ipv4Local;
       block.ipv4LocalPort[i] = row.ipv4LocalPort;
       block.ipv4Remote[i] = row.ipv4Remote;
@@ -238,6 +291,7 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
     finish(): SessionTable {
       const columns = joinBlocks(blocks, length);
       blocks.length = 0;
+      const ipv6LocalOfRemote = columns.ipv6Local === null ? ipv6Locals.embeddedIds(ipv4Remotes.size) : null;
       for (const interner of [ipv6Remotes, ipv6Locals, ipv4Locals, ipv4Remotes]) interner.seal();
       return {
         protocol,
@@ -245,7 +299,8 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
         ipv6Remote: columns.ipv6Remote,
         ipv6RemotePort: columns.ipv6RemotePort,
         ipv6Local: columns.ipv6Local,
-        ipv6LocalPort: columns.ipv6LocalPort,
+        ipv6LocalOfRemote,
+        ipv6LocalPort: columns.ipv6LocalPort ?? localPortSource(protocol, columns),
         ipv4Local: columns.ipv4Local,
         ipv4LocalPort: columns.ipv4LocalPort,
         ipv4Remote: columns.ipv4Remote,

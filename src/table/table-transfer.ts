@@ -8,7 +8,7 @@ import { PROTOCOLS, type Protocol } from '../model.js';
 import { type InternerParts, restoreIPv4Interner, restoreIPv6Interner } from './interner.js';
 import { COLUMNS, type Column, type SessionTable } from './session-table.js';
 
-export type TableParts = Pick<SessionTable, 'protocol' | 'length' | Column> & {
+export type TableParts = Pick<SessionTable, 'protocol' | 'length' | 'ipv6LocalOfRemote' | Column> & {
   readonly ipv6Remotes: InternerParts;
   readonly ipv6Locals: InternerParts;
   readonly ipv4Locals: InternerParts;
@@ -26,12 +26,14 @@ export function tableParts(table: SessionTable): { parts: TableParts; transfer: 
     protocol: table.protocol,
     length: table.length,
     ...columnsOf(table),
+    ipv6LocalOfRemote: table.ipv6LocalOfRemote,
     ipv6Remotes: table.ipv6Remotes.parts(),
     ipv6Locals: table.ipv6Locals.parts(),
     ipv4Locals: table.ipv4Locals.parts(),
     ipv4Remotes: table.ipv4Remotes.parts(),
   };
-  const arrays: ArrayBufferView[] = COLUMNS.map((column) => parts[column] as ArrayBufferView);
+  // A column that is not stored is null, or the same array as another (table/session-table.ts).
+  const arrays = [...COLUMNS.map((column) => parts[column]), parts.ipv6LocalOfRemote].filter((array) => array !== null);
   for (const interner of [parts.ipv6Remotes, parts.ipv6Locals, parts.ipv4Locals, parts.ipv4Remotes]) {
     arrays.push(interner.bytes, interner.offsets, interner.bits);
   }
@@ -46,6 +48,7 @@ export function tableFromParts(parts: TableParts): SessionTable {
     protocol: parts.protocol,
     length: parts.length,
     ...columnsOf(parts),
+    ipv6LocalOfRemote: parts.ipv6LocalOfRemote,
     ipv6Remotes: restoreIPv6Interner(parts.ipv6Remotes),
     ipv6Locals: restoreIPv6Interner(parts.ipv6Locals),
     ipv4Locals: restoreIPv4Interner(parts.ipv4Locals),

@@ -25,10 +25,10 @@ export const HEADER =
   'IPv4 Local Address,IPv4 Local L4-ID,IPv4 Remote Address,IPv4 Remote L4-ID,Expires in,State';
 
 const HOUR = 3_600_000;
-/** Largest expiry both dialects can print: 7 hour digits. */
-export const MAX_EXPIRY_MS = 9_999_999 * HOUR + 3_599_999;
+/** Largest expiry Jool prints (a u32 of milliseconds, 1193:02:47.295); more is rejected (mutations.property). */
+export const MAX_EXPIRY_MS = 2 ** 32 - 1;
 
-/** Edges: zero, each unit's rollover, Jool's 2^32 ms timeout, the 7-digit hour limit. */
+/** Edges: zero, each unit's rollover, Jool's largest. */
 const EDGE_EXPIRIES = [
   0,
   1,
@@ -44,8 +44,7 @@ const EDGE_EXPIRIES = [
   HOUR,
   99 * HOUR + 3_599_999,
   100 * HOUR,
-  2 ** 32 - 1,
-  2 ** 32,
+  1000 * HOUR,
   MAX_EXPIRY_MS,
 ];
 
@@ -79,21 +78,34 @@ export const ipv4 = fc.oneof(fc.constantFrom('192.0.2.1', '0.0.0.0', '255.255.25
  * How a session's IPv6 local address is written: unrelated to its IPv4 remote (random), or that
  * address embedded in a /96 pool6 as Jool translates it, canonically (in either of two prefixes,
  * so a table can hold both) or in another spelling (dotted tail, upper case). The parser finds
- * the embedded ones by the IPv4 remote's id (IPv6Interner.internLocal): these cover it.
+ * the embedded ones by the IPv4 remote's id (IPv6Interner.internLocal), and the table stores no
+ * IPv6 local column while every row is embedded (table/session-table.ts): mostly embedded, so
+ * that whole tables of them come up too.
  */
-const localStyle = fc.constantFrom('random', 'embedded', 'embedded', 'other-prefix', 'dotted', 'upper');
+const localStyle = fc.oneof(
+  { arbitrary: fc.constant('embedded'), weight: 12 },
+  fc.constantFrom('random', 'other-prefix', 'dotted', 'upper'),
+);
 
-function withLocal([session, style]: [RefSession, string]): RefSession {
-  if (style === 'random') return session;
+/**
+ * The IPv6 local L4-ID: mostly the one NAT64 keeps (the IPv4 remote port for TCP and UDP, the
+ * IPv6 remote's ICMP identifier), which the table does not store, sometimes any.
+ */
+const localPortStyle = fc.oneof({ arbitrary: fc.constant('kept'), weight: 8 }, fc.constant('random'));
+
+function withLocal(protocol: RefProtocol, [session, style, portStyle]: [RefSession, string, string]): RefSession {
+  const ipv6LocalPort =
+    portStyle === 'random' ? session.ipv6LocalPort : protocol === 'icmp' ? session.ipv6RemotePort : session.ipv4RemotePort;
+  if (style === 'random') return { ...session, ipv6LocalPort };
   const prefix = style === 'other-prefix' ? '2001:db8:64::' : '64:ff9b::';
   const dotted = `${prefix}${session.ipv4Remote}`;
   const canonical = ipaddr.IPv6.parse(dotted).toRFC5952String();
   const ipv6Local = style === 'dotted' ? dotted : style === 'upper' ? canonical.toUpperCase() : canonical;
-  return { ...session, ipv6Local };
+  return { ...session, ipv6Local, ipv6LocalPort };
 }
 
 export function sessionOf(protocol: RefProtocol): fc.Arbitrary<RefSession> {
-  return fc.tuple(sessionFields(protocol), localStyle).map(withLocal);
+  return fc.tuple(sessionFields(protocol), localStyle, localPortStyle).map((drawn) => withLocal(protocol, drawn));
 }
 
 function sessionFields(protocol: RefProtocol): fc.Arbitrary<RefSession> {
@@ -181,7 +193,8 @@ export type Mutation =
   | { kind: 'insert'; line: number; at: number; byte: number }
   | { kind: 'delete'; line: number; at: number }
   | { kind: 'duplicate-comma'; line: number; at: number }
-  | { kind: 'leading-zeros'; line: number; field: number; zeros: number };
+  | { kind: 'leading-zeros'; line: number; field: number; zeros: number }
+  | { kind: 'long-expiry'; line: number; expiry: string };
 
 const anyByte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x0a, 0x0d, 0x2c, 0x2e, 0x3a, 0x20, 0x00, 0x1b));
 const index = fc.nat({ max: 10_000 });
@@ -203,6 +216,19 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     line: index,
     field: fc.nat({ max: 10 }),
     zeros: fc.integer({ min: 1, max: 3 }),
+  }),
+  // An expiry around and past the largest Jool prints (1193:02:47.295), up to 7 hour digits.
+  fc.record({
+    kind: fc.constant('long-expiry' as const),
+    line: index,
+    expiry: fc
+      .tuple(
+        fc.integer({ min: 1193, max: 9_999_999 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.nat({ max: 999 }),
+      )
+      .map(([h, m, sec, ms]) => `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}.${String(ms).padStart(3, '0')}`),
   }),
 );
 
@@ -243,6 +269,12 @@ export function mutate(t: GeneratedTable, mutations: readonly Mutation[]): Mutat
         const fields = line.split(',');
         const f = m.field % fields.length;
         fields[f] = '0'.repeat(m.zeros) + fields[f]!;
+        lines[n] = fields.join(',');
+        break;
+      }
+      case 'long-expiry': {
+        const fields = line.split(',');
+        if (fields.length > 9) fields[9] = m.expiry;
         lines[n] = fields.join(',');
         break;
       }

@@ -2,6 +2,7 @@
 
 import { NO_STATE, type Protocol, TCP_STATES } from '../../src/model.js';
 import { createSessionCsvParser, type ParseResult } from '../../src/parse/session-csv.js';
+import { ipv6LocalAt } from '../../src/table/session-table.js';
 import type { RefSession } from './reference-session-parser.js';
 
 export interface Parsed {
@@ -42,7 +43,7 @@ function read(result: ParseResult): Parsed {
     sessions.push({
       ipv6Remote: t.ipv6Remotes.values[t.ipv6Remote[i]!]!,
       ipv6RemotePort: t.ipv6RemotePort[i]!,
-      ipv6Local: t.ipv6Locals.values[t.ipv6Local[i]!]!,
+      ipv6Local: t.ipv6Locals.values[ipv6LocalAt(t, i)]!,
       ipv6LocalPort: t.ipv6LocalPort[i]!,
       ipv4Local: t.ipv4Locals.values[t.ipv4Local[i]!]!,
       ipv4LocalPort: t.ipv4LocalPort[i]!,

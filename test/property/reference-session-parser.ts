@@ -10,7 +10,8 @@
  *   last one (Jool 3's docs);
  * - addresses are what inet_ntop prints (no leading zeros in IPv4, no zone, no brackets);
  * - ports are 1 to 5 digits up to 65535; "Expires in" is H:MM:SS with 1 to 7 hour digits and an
- *   optional .m to .mmm (milliseconds as an integer: `.44` is 44 ms).
+ *   optional .m to .mmm (milliseconds as an integer: `.44` is 44 ms), at most 2^32 - 1 ms (Jool
+ *   keeps it in a u32).
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -62,10 +63,14 @@ function port(text: string): number | null {
   return PORT.test(text) && Number(text) <= 65535 ? Number(text) : null;
 }
 
+/** Jool keeps an expiry in a u32 of milliseconds (its kernel's jiffies_to_msecs()): no more is Jool's. */
+const JOOL_MAX_EXPIRY_MS = 2 ** 32 - 1;
+
 export function referenceExpiry(text: string): number | null {
   const m = EXPIRY.exec(text);
   if (m === null) return null;
-  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4] ?? '0');
+  const ms = ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4] ?? '0');
+  return ms <= JOOL_MAX_EXPIRY_MS ? ms : null;
 }
 
 /** The session a line holds, or null when it is not one. */

@@ -42,10 +42,20 @@ describe('parseExpiry: Jool 4 (H:MM:SS[.mmm])', () => {
     ['100:00:00', 100 * H],
     ['1193:01:56.860', 1193 * H + M + 56 * S + 860],
     ['1193:02:47.295', 2 ** 32 - 1],
-    ['1234567:00:00', 1234567 * H],
+    ['0001193:02:47.295', 2 ** 32 - 1],
   ])('%s = %i ms', (text, ms) => {
     expect(parseExpiry(text)).toBe(ms);
   });
+
+  // Jool keeps an expiry in a u32 of milliseconds (jiffies_to_msecs()): it cannot print more, and
+  // the session table stores expiries in a Uint32Array.
+  it.each(['1193:02:47.296', '1193:02:48', '1194:00:00', '1234567:00:00', '9999999:59:59.999'])(
+    '%s is past what Jool can print: -1',
+    (text) => {
+      expect(refExpiry(text)).toBeNull();
+      expect(parseExpiry(text)).toBe(-1);
+    },
+  );
 });
 
 describe('parseExpiry: Jool 3 (HH:MM:SS.m, ms unpadded)', () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Protocol, SESSION_CSV_HEADER, TCP_STATES } from '../../src/model.js';
 import { createSessionCsvParser, type ParseResult, parseSessionCsv } from '../../src/parse/session-csv.js';
+import { ipv6LocalAt, type SessionTable } from '../../src/table/session-table.js';
 import { fixture, pushInChunks, randomInt, referenceParse, rng, tableRows } from './support.js';
 
 const CAPTURES: ReadonlyArray<readonly [string, Protocol, number]> = [
@@ -70,11 +71,15 @@ describe('parseSessionCsv on the Jool 4.1.9 captures', () => {
     expect(t.ipv4Locals.size).toBe(distinct(ref.rows.map((r) => r.ipv4Local)));
     expect(t.ipv4Remotes.size).toBe(distinct(ref.rows.map((r) => r.ipv4Remote)));
     expect(new Set(t.ipv6Remotes.values).size).toBe(t.ipv6Remotes.size);
+    // Jool's own tables need neither copy column (table/session-table.ts): every IPv6 local is its
+    // IPv4 remote embedded in pool6, every IPv6 local L4-ID the one NAT64 keeps.
+    expect(t.ipv6Local).toBeNull();
+    expect(t.ipv6LocalOfRemote!.length).toBe(t.ipv4Remotes.size);
+    expect(t.ipv6LocalPort).toBe(t.protocol === 'icmp' ? t.ipv6RemotePort : t.ipv4RemotePort);
     // Every column is exactly `length` long (finish() trims the growth slack).
     for (const column of [
       t.ipv6Remote,
       t.ipv6RemotePort,
-      t.ipv6Local,
       t.ipv6LocalPort,
       t.ipv4Local,
       t.ipv4LocalPort,
@@ -468,6 +473,20 @@ describe('row values', () => {
     expect(parsed[1]!.ipv4RemotePort).toBe(65535);
   });
 
+  it('keeps Jool\'s largest expiry exactly, and rejects a larger one as a bad "Expires in" (TCP, UDP with either ending)', () => {
+    const largest = withField(TCP_ROW, 9, '1193:02:47.295');
+    const tcp = parseSessionCsv('tcp', [largest, withField(TCP_ROW, 9, '1193:02:47.296')].join('\n'));
+    expect(Array.from(tcp.table.expiresMs)).toEqual([2 ** 32 - 1]);
+    expect(tcp.rejected.count).toBe(1);
+    expect(tcp.rejected.reason).toBe('bad Expires in');
+    const udpRow = UDP_ROW.split(',').slice(0, 10);
+    udpRow[9] = '4000:00:00';
+    const udp = parseSessionCsv('udp', [udpRow.join(','), `${udpRow.join(',')},`].join('\n'));
+    expect(udp.table.length).toBe(0);
+    expect(udp.rejected.count).toBe(2);
+    expect(udp.rejected.reason).toBe('bad Expires in');
+  });
+
   it('maps every TCP state name to its own code', () => {
     const text = TCP_STATES.map((s) => withField(TCP_ROW, 10, s)).join('\n');
     const result = parseSessionCsv('tcp', text);
@@ -537,4 +556,95 @@ describe('checks that another check would otherwise hide', () => {
       expect(parsed.rejected.reason).toBe(`line longer than ${maxLineBytes} bytes`);
     }
   });
+});
+
+// table/session-table.ts stores neither the IPv6 local address nor its L4-ID while every row is
+// what NAT64 makes of the others; from the first row that is not, it stores both columns for
+// every row, those before included. Row counts cross the first block (1024 rows without a hint)
+// and a whole block (65536).
+describe('the columns NAT64 makes copies of', () => {
+  const ROWS = 66_000;
+  const hex = (n: number) => n.toString(16);
+  /** Row i as Jool prints it: the IPv6 local is 64:ff9b:: + the IPv4 remote, its L4-ID the kept one. */
+  function jool(protocol: Protocol, i: number): string[] {
+    const remote = [198, 51, (i >> 8) & 0xff, i & 0xff];
+    const local = `64:ff9b::${hex((remote[0]! << 8) | remote[1]!)}:${hex((remote[2]! << 8) | remote[3]!)}`;
+    const v6port = String(1024 + (i % 60_000));
+    const v4port = String(i % 65_536);
+    const client = `2001:db8::${hex(i % 5000)}`;
+    if (protocol === 'icmp') return ['ICMP', client, v6port, local, v6port, '192.0.2.1', v4port, remote.join('.'), v4port, '0:00:59'];
+    const dport = String(443 + (i % 7));
+    const fields = [protocol.toUpperCase(), client, v6port, local, dport, '192.0.2.1', v4port, remote.join('.'), dport, '1:00:00'];
+    return protocol === 'tcp' ? [...fields, 'ESTABLISHED'] : fields;
+  }
+  const joolRows = new Map<Protocol, string[][]>();
+  /** The table as Jool prints it, row `at` changed by `change`. */
+  function rowsOf(protocol: Protocol, at = -1, change: (fields: string[]) => void = () => {}): string[][] {
+    let rows = joolRows.get(protocol);
+    if (rows === undefined) {
+      rows = Array.from({ length: ROWS }, (_, i) => jool(protocol, i));
+      joolRows.set(protocol, rows);
+    }
+    return rows.map((fields, i) => {
+      if (i !== at) return fields;
+      const changed = [...fields];
+      change(changed);
+      return changed;
+    });
+  }
+  const textOf = (rows: string[][]) => `${rows.map((fields) => fields.join(',')).join('\n')}\n`;
+  /** Every row's IPv6 local address and L4-ID read back as written (the other columns have tests of their own). */
+  function expectLocals(t: SessionTable, rows: string[][]): void {
+    expect(t.length).toBe(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [address, port] = [t.ipv6Locals.text(ipv6LocalAt(t, i)), t.ipv6LocalPort[i]];
+      if (address !== rows[i]![3] || port !== Number(rows[i]![4]))
+        expect.fail(`row ${i}: ${address} #${port}, wrote ${rows[i]![3]} #${rows[i]![4]}`);
+    }
+  }
+
+  it.each<Protocol>(['tcp', 'udp', 'icmp'])('%s: stored as neither column while every row is as NAT64 makes it', (protocol) => {
+    const rows = rowsOf(protocol);
+    const t = parseSessionCsv(protocol, textOf(rows)).table;
+    expect(t.ipv6Local).toBeNull();
+    expect(t.ipv6LocalOfRemote!.length).toBe(t.ipv4Remotes.size);
+    expect(t.ipv6LocalPort).toBe(protocol === 'icmp' ? t.ipv6RemotePort : t.ipv4RemotePort);
+    expectLocals(t, rows);
+  });
+
+  it.each([0, 1, 1023, 1024, 40_000, 65_536, ROWS - 1])(
+    'an IPv6 local in another prefix at row %i: the column is stored for every row',
+    (at) => {
+      const rows = rowsOf('tcp', at, (fields) => {
+        fields[3] = `2001:db8:64::${fields[3]!.slice('64:ff9b::'.length)}`;
+      });
+      for (const expected of [0, ROWS]) {
+        const parser = createSessionCsvParser('tcp', {
+          expected: { rows: expected, ipv6Remotes: 0, ipv6Locals: 0, ipv4Locals: 0, ipv4Remotes: 0 },
+        });
+        parser.push(Buffer.from(textOf(rows), 'latin1'));
+        const t = parser.finish().table;
+        expect(t.ipv6Local).not.toBeNull();
+        expect(t.ipv6LocalOfRemote).toBeNull();
+        expect(t.ipv6LocalPort).toBe(t.ipv4RemotePort);
+        expectLocals(t, rows);
+      }
+    },
+  );
+
+  it.each([0, 1023, 1024, 65_536, ROWS - 1])(
+    'an IPv6 local L4-ID that is not the kept one at row %i: the column is stored for every row',
+    (at) => {
+      for (const protocol of ['udp', 'icmp'] as const) {
+        const rows = rowsOf(protocol, at, (fields) => {
+          fields[4] = String((Number(fields[4]) + 1) % 65_536);
+        });
+        const t = parseSessionCsv(protocol, textOf(rows)).table;
+        expect(t.ipv6Local).toBeNull();
+        expect(t.ipv6LocalPort).not.toBe(t.ipv4RemotePort);
+        expect(t.ipv6LocalPort).not.toBe(t.ipv6RemotePort);
+        expectLocals(t, rows);
+      }
+    },
+  );
 });

@@ -19,7 +19,7 @@ function row(i: number): RowValues {
     ipv4LocalPort: (i * 31 + 2) % 65536,
     ipv4Remote: i % 49_999,
     ipv4RemotePort: (i * 3 + 5) % 65536,
-    expiresMs: i * 1.5,
+    expiresMs: (i * 21_474_837) % 2 ** 32, // whole milliseconds up to Jool's 2^32 - 1
     state: i % 7,
   };
 }
@@ -38,7 +38,13 @@ const expected = Object.fromEntries(COLUMNS.map((column) => [column, Array.from(
 function expectRows(table: SessionTable, rows: number): void {
   expect(table.length).toBe(rows);
   for (const column of COLUMNS) {
+    // These rows' IPv6 locals are not the IPv4 remote embedded in pool6: the builder stores them
+    // (an empty table has nothing to store).
     const values = table[column];
+    if (values === null) {
+      if (rows > 0) expect.fail(`${column} not stored (rows ${rows})`);
+      continue;
+    }
     const want = expected[column]!;
     expect(values.length, column).toBe(rows);
     for (let i = 0; i < rows; i++) {
@@ -77,7 +83,7 @@ describe('createSessionTableBuilder with expectedRows', () => {
       expectRows(table, rows);
       // The column is a view of the block allocated up front (hint plus headroom), not an exact copy.
       expect(table.ipv6Remote.buffer.byteLength, `hint ${hint}`).toBe(firstBlockRows(hint) * 4);
-      expect(table.expiresMs.buffer.byteLength).toBe(firstBlockRows(hint) * 8);
+      expect(table.expiresMs.buffer.byteLength).toBe(firstBlockRows(hint) * 4);
     }
     // Without a hint, 200k rows are joined from blocks into exact-size columns.
     expect(build(rows).ipv6Remote.buffer.byteLength).toBe(rows * 4);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NO_STATE, type Protocol, TCP_STATES } from '../../src/model.js';
 import type { SessionCsvParser } from '../../src/parse/session-csv.js';
-import type { SessionTable } from '../../src/table/session-table.js';
+import { ipv6LocalAt, type SessionTable } from '../../src/table/session-table.js';
 import { referenceExpiry, referenceParseSessions } from '../property/reference-session-parser.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/jool-4.1.9/', import.meta.url));
@@ -80,7 +80,7 @@ export function tableRows(table: SessionTable): RefRow[] {
       protocol: table.protocol.toUpperCase(),
       ipv6Remote: table.ipv6Remotes.values[table.ipv6Remote[i]!]!,
       ipv6RemotePort: table.ipv6RemotePort[i]!,
-      ipv6Local: table.ipv6Locals.values[table.ipv6Local[i]!]!,
+      ipv6Local: table.ipv6Locals.values[ipv6LocalAt(table, i)]!,
       ipv6LocalPort: table.ipv6LocalPort[i]!,
       ipv4Local: table.ipv4Locals.values[table.ipv4Local[i]!]!,
       ipv4LocalPort: table.ipv4LocalPort[i]!,
