@@ -54,7 +54,10 @@ export interface IPv4Interner extends Interner {
 }
 
 export interface IPv6Interner extends Interner {
-  /** Word `word` (0 to 3, most significant first) of the 128-bit address of an id. */
+  /**
+   * Word `word` (0 to 3, most significant first) of the 128-bit address of an id. Throws for an
+   * interner made with `keepBits` false.
+   */
   word(id: number, word: number): number;
   /**
    * `intern` for the IPv6 local address of a NAT64 session, already scanned by the caller
@@ -301,11 +304,15 @@ export function restoreIPv4Interner(parts: InternerParts): IPv4Interner {
  * for tens of thousands of destinations do not stay in cache: that probe was a third of a 1M-row
  * parse in a profile (bench/stages.mjs). An address outside the prefix, or another spelling,
  * takes the lookup table as in `intern`; the id is the same either way.
+ *
+ * `keepBits`: whether to keep each address's 128 bits for word() (the lookup table has its own
+ * copy until seal()). Only the subscribers read them, for the clients; the IPv6 locals' (16 bytes
+ * per distinct destination, held with the table) are not kept.
  */
-export function createIPv6Interner(expected = 0): IPv6Interner {
+export function createIPv6Interner(expected = 0, keepBits = true): IPv6Interner {
   const capacity = capacityFor(expected);
   const store = createTextStore(capacity, 24);
-  let words = new Uint32Array(capacity * 4);
+  let words = new Uint32Array(keepBits ? capacity * 4 : 0);
   let table = newKeyTable(5, slotsFor(capacity));
   /** Ids of the spellings that are not canonical, by text (see the top of this file). */
   const others = new Map<string, number>();
@@ -322,6 +329,7 @@ export function createIPv6Interner(expected = 0): IPv6Interner {
   function add(bytes: Uint8Array, start: number, end: number, w: Uint32Array): number {
     const id = store.count;
     store.add(bytes, start, end);
+    if (!keepBits) return id;
     if (id * 4 === words.length) {
       const grown = new Uint32Array(words.length * 2);
       grown.set(words);
@@ -434,7 +442,7 @@ export function createIPv6Interner(expected = 0): IPv6Interner {
     return { ...store.texts(), bits: words };
   };
   return Object.assign(internerOf(store, intern, seal), {
-    word: (id: number, word: number) => words[id * 4 + word]!,
+    word: keepBits ? (id: number, word: number) => words[id * 4 + word]! : noBits,
     internLocal,
     embeddedId,
     embeddedIds: embeddedIdsOf,
@@ -445,8 +453,10 @@ export function createIPv6Interner(expected = 0): IPv6Interner {
 /** The sealed interner whose parts these are (IPv6Interner.parts), on this thread. */
 export function restoreIPv6Interner(parts: InternerParts): IPv6Interner {
   const words = parts.bits;
+  // An interner made without its bits has none to give (createIPv6Interner's keepBits).
+  const keptBits = words.length === parts.offsets.length * 4 - 4;
   return Object.assign(internerOf(createTextStore(0, 0, parts), sealed, noop), {
-    word: (id: number, word: number) => words[id * 4 + word]!,
+    word: keptBits ? (id: number, word: number) => words[id * 4 + word]! : noBits,
     internLocal: sealed,
     embeddedId: sealed,
     embeddedIds: sealed,
@@ -455,3 +465,7 @@ export function restoreIPv6Interner(parts: InternerParts): IPv6Interner {
 }
 
 function noop(): void {}
+
+function noBits(): never {
+  throw new Error('this interner keeps no address bits (createIPv6Interner with keepBits false)');
+}

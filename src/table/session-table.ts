@@ -217,7 +217,8 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
   const size = typeof expected === 'number' ? undefined : expected;
   const expectedRows = typeof expected === 'number' ? expected : expected.rows;
   const ipv6Remotes = createIPv6Interner(size?.ipv6Remotes);
-  const ipv6Locals = createIPv6Interner(size?.ipv6Locals);
+  // Nothing reads the IPv6 locals' bits (only their text): not kept.
+  const ipv6Locals = createIPv6Interner(size?.ipv6Locals, false);
   const ipv4Locals = createIPv4Interner(size?.ipv4Locals);
   const ipv4Remotes = createIPv4Interner(size?.ipv4Remotes);
   // Which of the two columns NAT64 makes copies of are stored (see the top of this file): none

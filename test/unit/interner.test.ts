@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { scanIPv6Bytes } from '../../src/table/address-bytes.js';
-import { createIPv4Interner, createIPv6Interner } from '../../src/table/interner.js';
+import { createIPv4Interner, createIPv6Interner, restoreIPv6Interner } from '../../src/table/interner.js';
 import { randomInt, rng } from './support.js';
 
 const bytes = (text: string) => Buffer.from(text, 'latin1');
@@ -118,6 +118,25 @@ describe('address interners', () => {
     expect([0, 1, 2, 3].map((w) => interner.word(0, w))).toEqual([0x20010db8, 0, 0, 1]);
     expect([0, 1, 2, 3].map((w) => interner.word(1, w))).toEqual([0x20010db8, 0, 0, 1]);
     expect([0, 1, 2, 3].map((w) => interner.word(4, w))).toEqual([0, 0, 0xffff, 0xc0000201]);
+  });
+
+  it('without its bits (keepBits false, as for the IPv6 locals): the same ids and texts, and no word() to read', () => {
+    const random = rng(5);
+    const texts = Array.from({ length: 3000 }, () => `2001:db8::${randomInt(random, 0, 5000).toString(16)}`);
+    texts.push('2001:DB8::1', '64:ff9b::192.0.2.1');
+    const withBits = createIPv6Interner(100);
+    const without = createIPv6Interner(100, false);
+    expect(texts.map((t) => without.internString(t))).toEqual(texts.map((t) => withBits.internString(t)));
+    for (const interner of [withBits, without]) interner.seal();
+    expect(without.values).toEqual(withBits.values);
+    expect(() => without.word(0, 0)).toThrow(/keeps no address bits/);
+    expect(without.parts().bits).toHaveLength(0);
+    expect(withBits.parts().bits).toHaveLength(withBits.size * 4);
+    // Moved to another thread, each is what it was.
+    const [restoredWith, restoredWithout] = [restoreIPv6Interner(withBits.parts()), restoreIPv6Interner(without.parts())];
+    expect(restoredWithout.values).toEqual(withBits.values);
+    expect(() => restoredWithout.word(0, 0)).toThrow(/keeps no address bits/);
+    expect([0, 1, 2, 3].map((w) => restoredWith.word(0, w))).toEqual([0, 1, 2, 3].map((w) => withBits.word(0, w)));
   });
 
   it('keeps every IPv6 id stable while growing past 100k entries', () => {

@@ -80,7 +80,8 @@ function snapshot({ table, rejected, headers, analysis }: ParsedTable) {
     protocol: table.protocol,
     rows: tableRows(table),
     ipv6Remotes: v6(table.ipv6Remotes),
-    ipv6Locals: v6(table.ipv6Locals),
+    // The IPv6 locals keep no bits (createIPv6Interner's keepBits): their texts and values say it all.
+    ipv6Locals: internerSnapshot(table.ipv6Locals, () => []),
     ipv4Locals: v4(table.ipv4Locals),
     ipv4Remotes: v4(table.ipv4Remotes),
     rejected,
