@@ -18,7 +18,7 @@
  * main thread rather than on the table worker (to measure both). Prints one JSON object on stdout.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,8 @@ const sampler = setInterval(() => {
 
 const plan = [tinyDir, bigDir, bigDir, bigDir, tinyDir, tinyDir];
 writeFileSync(pointer, plan[0]);
+// The stand-in's pointer is this run's alone: gone with it, however the run ends.
+process.on('exit', () => rmSync(pointer, { force: true }));
 const polls = []; // per poll: { firstByte, live }
 let current = { firstByte: undefined };
 let delay;
