@@ -14,7 +14,9 @@
  * One row that breaks the rule and the builder stores the column after all, for every row.
  */
 import type { Protocol } from '../model.js';
-import { createIPv4Interner, createIPv6Interner, type IPv4Interner, type IPv6Interner } from './interner.js';
+import type { IPv4Interner, IPv6Interner } from './interner.js';
+import { createIPv4Interner } from './ipv4-interner.js';
+import { createIPv6Interner } from './ipv6-interner.js';
 
 export interface SessionTable {
   readonly protocol: Protocol;

@@ -5,7 +5,9 @@
  * sender's table is unusable afterwards.
  */
 import { PROTOCOLS, type Protocol } from '../model.js';
-import { type InternerParts, restoreIPv4Interner, restoreIPv6Interner } from './interner.js';
+import type { InternerParts } from './interner.js';
+import { restoreIPv4Interner } from './ipv4-interner.js';
+import { restoreIPv6Interner } from './ipv6-interner.js';
 import { COLUMNS, type Column, type SessionTable } from './session-table.js';
 
 export type TableParts = Pick<SessionTable, 'protocol' | 'length' | 'ipv6LocalOfRemote' | Column> & {

@@ -1,7 +1,8 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { scanIPv6Bytes } from '../../src/table/address-bytes.js';
-import { createIPv4Interner, createIPv6Interner, restoreIPv6Interner } from '../../src/table/interner.js';
+import { createIPv4Interner } from '../../src/table/ipv4-interner.js';
+import { createIPv6Interner, restoreIPv6Interner } from '../../src/table/ipv6-interner.js';
 import { randomInt, rng } from './support.js';
 
 const bytes = (text: string) => Buffer.from(text, 'latin1');
