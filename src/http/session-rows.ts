@@ -11,7 +11,7 @@ import { PROTOCOL_CSV_NAME, SESSION_CSV_HEADER, TCP_STATES } from '../model.js';
 import type { InstanceStatus } from '../status/model.js';
 import { parseAddress } from '../table/address.js';
 import type { Interner } from '../table/interner.js';
-import type { SessionTable } from '../table/session-table.js';
+import { ipv6LocalAt, type SessionTable } from '../table/session-table.js';
 import type { Cidr, SessionQuery } from './session-query.js';
 
 const CHUNK_BYTES = 64 * 1024;
@@ -129,8 +129,7 @@ function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: nu
   // A chunk is passed on when it has no room for the longest row this table can have.
   const longestRow = ROW_BYTES_BESIDE_ADDRESSES + v6r.longest + v6l.longest + v4l.longest + v4r.longest;
   const size = Math.max(CHUNK_BYTES, 2 * longestRow);
-  const { ipv6Remote, ipv6RemotePort, ipv6Local, ipv6LocalOfRemote, ipv6LocalPort, ipv4Local, ipv4LocalPort, ipv4Remote, ipv4RemotePort } =
-    table;
+  const { ipv6Remote, ipv6RemotePort, ipv6LocalPort, ipv4Local, ipv4LocalPort, ipv4Remote, ipv4RemotePort } = table;
   const { expiresMs, state } = table;
   let buf = buffers.take(size);
   let pos = 0;
@@ -143,7 +142,7 @@ function* tableRows(table: SessionTable, query: SessionQuery, budget: { left: nu
     pos = putUint(buf, pos, ipv6RemotePort[i]!);
     buf[pos++] = COMMA;
     // The IPv6 local is usually not stored: it follows from the IPv4 remote (table/session-table.ts).
-    pos = putText(buf, pos, v6l, ipv6Local !== null ? ipv6Local[i]! : ipv6LocalOfRemote![ipv4Remote[i]!]!);
+    pos = putText(buf, pos, v6l, ipv6LocalAt(table, i));
     buf[pos++] = COMMA;
     pos = putUint(buf, pos, ipv6LocalPort[i]!);
     buf[pos++] = COMMA;

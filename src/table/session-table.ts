@@ -135,8 +135,8 @@ export function ipv6LocalAt(table: Pick<SessionTable, 'ipv6Local' | 'ipv6LocalOf
 }
 
 /** The column the IPv6 local L4-ID equals in every row NAT64 makes (see the top of this file). */
-function localPortSource(protocol: Protocol, columns: Pick<Block, 'ipv6RemotePort' | 'ipv4RemotePort'>): Uint16Array {
-  return protocol === 'icmp' ? columns.ipv6RemotePort : columns.ipv4RemotePort;
+function keptPortColumn(protocol: Protocol): 'ipv6RemotePort' | 'ipv4RemotePort' {
+  return protocol === 'icmp' ? 'ipv6RemotePort' : 'ipv4RemotePort';
 }
 
 function newBlock(rows: number, stored: { ipv6Local: boolean; ipv6LocalPort: boolean }): Block {
@@ -226,6 +226,7 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
   // Which of the two columns NAT64 makes copies of are stored (see the top of this file): none
   // until a row is not such a copy.
   const stored = { ipv6Local: false, ipv6LocalPort: false };
+  const keptPort = keptPortColumn(protocol);
   const blocks: Block[] = [];
   let block = newBlock(firstBlockRows(expectedRows), stored);
   blocks.push(block);
@@ -259,7 +260,7 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
   /** From now on the IPv6 local L4-ID is stored, as storeIPv6Local(). */
   function storeIPv6LocalPort(): void {
     stored.ipv6LocalPort = true;
-    for (const b of blocks) b.ipv6LocalPort = localPortSource(protocol, b).slice();
+    for (const b of blocks) b.ipv6LocalPort = b[keptPort].slice();
   }
 
   return {
@@ -275,9 +276,7 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
       if (at === block.rows) nextBlock();
       // Stored only once a row is not what NAT64 makes of the others (see the top of this file).
       if (!stored.ipv6Local && ipv6Locals.embeddedId(row.ipv4Remote) !== row.ipv6Local) storeIPv6Local();
-      if (!stored.ipv6LocalPort && row.ipv6LocalPort !== (protocol === 'icmp' ? row.ipv6RemotePort : row.ipv4RemotePort)) {
-        storeIPv6LocalPort();
-      }
+      if (!stored.ipv6LocalPort && row.ipv6LocalPort !== row[keptPort]) storeIPv6LocalPort();
       const i = at++;
       length++;
       block.ipv6Remote[i] = row.ipv6Remote;
@@ -303,7 +302,7 @@ export function createSessionTableBuilder(protocol: Protocol, expected: TableSiz
         ipv6RemotePort: columns.ipv6RemotePort,
         ipv6Local: columns.ipv6Local,
         ipv6LocalOfRemote,
-        ipv6LocalPort: columns.ipv6LocalPort ?? localPortSource(protocol, columns),
+        ipv6LocalPort: columns.ipv6LocalPort ?? columns[keptPort],
         ipv4Local: columns.ipv4Local,
         ipv4LocalPort: columns.ipv4LocalPort,
         ipv4Remote: columns.ipv4Remote,
